@@ -37,7 +37,7 @@ struct rtp_hdr {
 int rtp_parse(struct rtp_hdr *h, const uint8_t *buf, size_t len);
 
 /* Find RFC 8285 element `id` (1-14 one-byte, 1-255 two-byte) in h's extension block.
- * 0 and *data/*len set when found; -ENOENT when absent; -EBADMSG when the block is malformed. */
+ * 0 and (*data, *len) set when found; -ENOENT when absent; -EBADMSG when the block is malformed. */
 int rtp_ext_find(const struct rtp_hdr *h, uint8_t id, const uint8_t **data, size_t *len);
 
 /* Write a fixed header (no CSRC, no extension) into buf[12]. */

@@ -1,0 +1,392 @@
+/* API route table and handlers (see API.md). */
+#include "api.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "confmgr.h"
+#include "jsonspec.h"
+#include "sdp.h"
+#include "timefmt.h"
+
+static int status_for(int err)
+{
+    switch (err) {
+    case -EINVAL:
+    case -EBADMSG:
+        return 400;
+    case -EACCES:
+        return 401;
+    case -EPERM:
+        return 403;
+    case -ENOENT:
+        return 404;
+    case -EAGAIN:
+    case -ESHUTDOWN:
+    case -EUSERS:
+    case -EALREADY:
+        return 409;
+    case -EADDRNOTAVAIL:
+    case -ENOSPC:
+        return 503;
+    default:
+        return 500;
+    }
+}
+
+int api_fail(struct api_req *rq, int status, int err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(rq->error, sizeof(rq->error), fmt, ap);
+    va_end(ap);
+    rq->status = status ? status : status_for(err);
+    return err;
+}
+
+static json_t *meeting_json(const struct meeting *m)
+{
+    char start[32], end[32];
+    return json_pack("{s:s, s:s, s:s, s:s, s:I, s:b, s:i, s:s, s:s, s:s, s:s, s:i}", "id", m->id,
+                     "title", m->title, "start", time_format_utc(m->start_unix, start, 32), "end",
+                     time_format_utc(m->end_unix, end, 32), "duration",
+                     (json_int_t)((m->end_unix - m->start_unix) / 60), "has_pin", m->pin[0] != 0,
+                     "max", (int)m->max, "mode", meeting_mode_name(m->mode), "video", m->video,
+                     "layout", m->layout, "state", meeting_state_name(m->state), "participants",
+                     (int)m->nparticipants);
+}
+
+static int find_meeting(struct api *api, struct api_req *rq, struct meeting **m)
+{
+    *m = confmgr_meeting_find(api->cm, rq->param[0]);
+    if (!*m)
+        return api_fail(rq, 404, -ENOENT, "no meeting with id \"%s\" (see GET /api/v1/meetings)",
+                        rq->param[0]);
+    return 0;
+}
+
+static int get_health(struct api *api, struct api_req *rq)
+{
+    rq->reply = json_pack("{s:s}", "status", "ok");
+    return 0;
+}
+
+static const char *const video_choices[] = {"off", "composite", "forward", NULL};
+static const char *const layout_choices[] = {"grid", "speaker", NULL};
+static const char *const mode_choices[] = {"forward", "mix", NULL};
+
+static const struct jsonspec meeting_params[] = {
+    {"title", JS_STRING, 1, 1, MEETING_TITLE_MAX, NULL},
+    {"start", JS_STRING, 0, 1, 40, NULL},
+    {"duration", JS_INT, 0, 1, 7 * 24 * 60, NULL},
+    {"pin", JS_STRING, 0, 0, MEETING_PIN_MAX, NULL},
+    {"max", JS_INT, 0, 2, MEETING_MAX_PARTICIPANTS, NULL},
+    {"mode", JS_STRING, 0, 0, 0, mode_choices},
+    {"video", JS_STRING, 0, 0, 0, video_choices},
+    {"layout", JS_STRING, 0, 0, 0, layout_choices},
+};
+
+static int post_meeting(struct api *api, struct api_req *rq)
+{
+    if (!rq->body)
+        return api_fail(rq, 400, -EINVAL, "send a JSON body, e.g. {\"title\": \"Standup\"}");
+    char why[200];
+    int err = jsonspec_check(rq->body, meeting_params,
+                             sizeof(meeting_params) / sizeof(meeting_params[0]), why, sizeof(why));
+    if (err)
+        return api_fail(rq, 400, err, "%s", why);
+    struct meeting_spec spec;
+    memset(&spec, 0, sizeof(spec));
+    spec.title = jsonspec_str(rq->body, "title", NULL);
+    const char *start = jsonspec_str(rq->body, "start", "now");
+    if (time_parse(start, confmgr_now(api->cm), &spec.start_unix))
+        return api_fail(rq, 400, -EINVAL,
+                        "\"start\" must be \"now\", relative like \"+15m\", or ISO-8601 like "
+                        "\"2026-11-24T10:00:00Z\"; got \"%s\"", start);
+    spec.end_unix = spec.start_unix + 60 * jsonspec_int(rq->body, "duration", 60);
+    spec.pin = jsonspec_str(rq->body, "pin", NULL);
+    spec.max = (unsigned)jsonspec_int(rq->body, "max", 100);
+    meeting_mode_parse(jsonspec_str(rq->body, "mode", "forward"), &spec.mode);
+    spec.video = jsonspec_str(rq->body, "video", "off");
+    spec.layout = jsonspec_str(rq->body, "layout", "grid");
+    if (spec.pin && strspn(spec.pin, "0123456789") != strlen(spec.pin))
+        return api_fail(rq, 400, -EINVAL, "\"pin\" must be digits only");
+    struct meeting *m;
+    err = confmgr_meeting_create(api->cm, &spec, &m);
+    if (err)
+        return api_fail(rq, 0, err, "could not create the meeting: %s",
+                        err == -EIO ? "the store refused the write (disk full or read-only?)"
+                                    : strerror(-err));
+    rq->status = 201;
+    rq->reply = meeting_json(m);
+    return 0;
+}
+
+static int list_meetings(struct api *api, struct api_req *rq)
+{
+    json_t *arr = json_array();
+    for (struct meeting *m = confmgr_meetings(api->cm); m; m = m->next)
+        json_array_append_new(arr, meeting_json(m));
+    rq->reply = json_pack("{s:o}", "meetings", arr);
+    return 0;
+}
+
+static int get_meeting(struct api *api, struct api_req *rq)
+{
+    struct meeting *m;
+    int err = find_meeting(api, rq, &m);
+    if (err)
+        return err;
+    rq->reply = meeting_json(m);
+    return 0;
+}
+
+static int delete_meeting(struct api *api, struct api_req *rq)
+{
+    struct meeting *m;
+    int err = find_meeting(api, rq, &m);
+    if (!err)
+        err = confmgr_meeting_cancel(api->cm, m);
+    if (err == -EALREADY)
+        return api_fail(rq, 409, err, "meeting %s is already cancelled", m->id);
+    if (err && err != -ENOENT)
+        return api_fail(rq, 0, err, "could not cancel: %s", strerror(-err));
+    if (err)
+        return err;
+    rq->reply = meeting_json(m);
+    return 0;
+}
+
+static const char *const audio_choices[] = {"opus", "pcmu", "pcma", NULL};
+static const char *const suite_choices[] = {"AES_CM_128_HMAC_SHA1_80", "AES_CM_128_HMAC_SHA1_32",
+                                            "AEAD_AES_128_GCM", NULL};
+
+static const struct jsonspec join_params[] = {
+    {"name", JS_STRING, 1, 1, PARTICIPANT_NAME_MAX, NULL},
+    {"pin", JS_STRING, 0, 0, MEETING_PIN_MAX, NULL},
+    {"recv", JS_STRING, 0, 3, 64, NULL},
+    {"rtcp_mux", JS_BOOL, 0, 0, 0, NULL},
+    {"audio", JS_STRING, 0, 0, 0, audio_choices},
+    {"video", JS_STRING, 0, 0, 0, NULL},
+    {"srtp_suite", JS_STRING, 0, 0, 0, suite_choices},
+};
+
+static int join_error(struct api_req *rq, const struct meeting *m, int err)
+{
+    char when[32];
+    switch (err) {
+    case -EINVAL:
+        return api_fail(rq, 400, err, "\"name\" must be 1 to %d characters", PARTICIPANT_NAME_MAX);
+    case -EPERM:
+        return api_fail(rq, 403, err, "wrong or missing PIN for meeting %s", m->id);
+    case -EAGAIN:
+        return api_fail(rq, 409, err, "meeting %s is not open yet: it opens at %s", m->id,
+                        time_format_utc(m->start_unix, when, sizeof(when)));
+    case -ESHUTDOWN:
+        return api_fail(rq, 409, err, "meeting %s is %s", m->id, meeting_state_name(m->state));
+    case -EUSERS:
+        return api_fail(rq, 409, err, "meeting %s is full (%u participants)", m->id, m->max);
+    case -EADDRNOTAVAIL:
+        return api_fail(rq, 503, err, "no free media port: widen the server's --ports range");
+    default:
+        return api_fail(rq, 500, err, "could not set up the media session: %s", strerror(-err));
+    }
+}
+
+static int parse_join(struct api_req *rq, struct join_spec *js)
+{
+    if (!rq->body)
+        return api_fail(rq, 400, -EINVAL, "send a JSON body, e.g. {\"name\": \"Ada\"}");
+    char why[200];
+    int err = jsonspec_check(rq->body, join_params, sizeof(join_params) / sizeof(join_params[0]),
+                             why, sizeof(why));
+    if (err)
+        return api_fail(rq, 400, err, "%s", why);
+    memset(js, 0, sizeof(*js));
+    js->name = jsonspec_str(rq->body, "name", NULL);
+    js->pin = jsonspec_str(rq->body, "pin", NULL);
+    js->rtcp_mux = jsonspec_bool(rq->body, "rtcp_mux", 0);
+    const char *recv = jsonspec_str(rq->body, "recv", NULL);
+    if (recv) {
+        if (udp_addr_parse(&js->recv, recv))
+            return api_fail(rq, 400, -EINVAL,
+                            "\"recv\" must be a numeric HOST:PORT such as 127.0.0.1:5004; got "
+                            "\"%s\"", recv);
+        js->has_recv = 1;
+    }
+    const char *audio = jsonspec_str(rq->body, "audio", "opus");
+    if (strcmp(audio, "opus"))
+        return api_fail(rq, 400, -ENOTSUP, "audio \"%s\" is not supported yet: use \"opus\"",
+                        audio);
+    const char *video = jsonspec_str(rq->body, "video", "none");
+    if (strcmp(video, "none"))
+        return api_fail(rq, 400, -ENOTSUP, "video is not supported yet: use \"none\"");
+    rtpsec_suite_parse(jsonspec_str(rq->body, "srtp_suite", "AES_CM_128_HMAC_SHA1_80"),
+                       &js->suite);
+    return 0;
+}
+
+static json_t *join_json(struct api *api, const struct meeting *m, const struct participant *p)
+{
+    char sdp[1024], addr[80], host[80];
+    struct sdp_audio a = {
+        .port = p->port,
+        .pt = 111,
+        .encoding = "opus",
+        .clock_rate = 48000,
+        .channels = 2,
+        .suite = rtpsec_suite_name(p->suite),
+        .key_b64 = p->tx_key_b64,
+        .session_name = m->title,
+    };
+    if (p->has_recv) {
+        /* The receiver's own address: strip the port from "ip:port" / "[ip]:port". */
+        udp_addr_str(&p->recv, addr, sizeof(addr));
+        char *colon = strrchr(addr, ':');
+        *colon = '\0';
+        snprintf(host, sizeof(host), "%s", addr[0] == '[' ? addr + 1 : addr);
+        if (host[0] && host[strlen(host) - 1] == ']')
+            host[strlen(host) - 1] = '\0';
+        a.conn_ip = host;
+        a.port = udp_addr_port(&p->recv);
+    } else {
+        a.conn_ip = confmgr_media_ip(api->cm);
+    }
+    if (sdp_write_audio(sdp, sizeof(sdp), &a) < 0)
+        sdp[0] = '\0';
+    return json_pack("{s:s, s:s, s:s, s:{s:s, s:i, s:i, s:s, s:s}, s:s}", "meeting", m->id,
+                     "participant", p->id, "name", p->name, "audio", "host",
+                     confmgr_media_ip(api->cm), "port", p->port, "payload_type", 111,
+                     "srtp_suite", rtpsec_suite_name(p->suite), "srtp_key", p->rx_key_b64, "sdp",
+                     sdp);
+}
+
+static int post_participant(struct api *api, struct api_req *rq)
+{
+    struct meeting *m;
+    struct join_spec js;
+    int err = find_meeting(api, rq, &m);
+    if (!err)
+        err = parse_join(rq, &js);
+    if (err)
+        return err;
+    struct participant *p;
+    err = confmgr_join(api->cm, m, &js, &p);
+    if (err)
+        return join_error(rq, m, err);
+    rq->status = 201;
+    rq->reply = join_json(api, m, p);
+    return 0;
+}
+
+static json_t *stats_json(struct pstats *s)
+{
+    return json_pack(
+        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:I}", "rx_packets",
+        (json_int_t)pstat_get(&s->rx_packets), "rx_bytes", (json_int_t)pstat_get(&s->rx_bytes),
+        "rx_rtcp", (json_int_t)pstat_get(&s->rx_rtcp), "rx_malformed",
+        (json_int_t)pstat_get(&s->rx_malformed), "rx_auth_fail",
+        (json_int_t)pstat_get(&s->rx_auth_fail), "rx_replay", (json_int_t)pstat_get(&s->rx_replay),
+        "rx_unknown", (json_int_t)pstat_get(&s->rx_unknown), "rx_foreign",
+        (json_int_t)pstat_get(&s->rx_foreign), "rx_lost",
+        (json_int_t)atomic_load_explicit(&s->rx_lost, memory_order_relaxed), "rx_jitter_ms",
+        (double)pstat_get(&s->rx_jitter_us) / 1000.0, "tx_packets",
+        (json_int_t)pstat_get(&s->tx_packets), "tx_bytes", (json_int_t)pstat_get(&s->tx_bytes),
+        "tx_rtcp", (json_int_t)pstat_get(&s->tx_rtcp), "tx_errors",
+        (json_int_t)pstat_get(&s->tx_errors));
+}
+
+static json_t *participant_json(struct participant *p)
+{
+    char joined[32], recv[80];
+    return json_pack("{s:s, s:s, s:s, s:i, s:o, s:o}", "id", p->id, "name", p->name, "joined",
+                     time_format_utc(p->joined_unix, joined, sizeof(joined)), "port", p->port,
+                     "recv",
+                     p->has_recv ? json_string(udp_addr_str(&p->recv, recv, sizeof(recv)))
+                                 : json_null(),
+                     "stats", stats_json(&p->stats));
+}
+
+static int list_participants(struct api *api, struct api_req *rq)
+{
+    struct meeting *m;
+    int err = find_meeting(api, rq, &m);
+    if (err)
+        return err;
+    json_t *arr = json_array();
+    for (struct participant *p = m->participants; p; p = p->next)
+        json_array_append_new(arr, participant_json(p));
+    rq->reply = json_pack("{s:s, s:o}", "meeting", m->id, "participants", arr);
+    return 0;
+}
+
+static int delete_participant(struct api *api, struct api_req *rq)
+{
+    struct meeting *m;
+    int err = find_meeting(api, rq, &m);
+    if (err)
+        return err;
+    struct participant *p = confmgr_participant_find(m, rq->param[1]);
+    if (!p)
+        return api_fail(rq, 404, -ENOENT, "no participant \"%s\" in meeting %s", rq->param[1],
+                        m->id);
+    char id[MEETING_ID_LEN + 1];
+    snprintf(id, sizeof(id), "%s", p->id);
+    err = confmgr_leave(api->cm, m, p);
+    if (err)
+        return api_fail(rq, 500, err, "could not remove the participant: %s", strerror(-err));
+    rq->reply = json_pack("{s:s, s:b}", "participant", id, "left", 1);
+    return 0;
+}
+
+static int get_metrics(struct api *api, struct api_req *rq)
+{
+    unsigned meetings = 0, open = 0, parts = 0;
+    uint64_t rx = 0, tx = 0, rtcp = 0, bad = 0;
+    for (struct meeting *m = confmgr_meetings(api->cm); m; m = m->next) {
+        meetings++;
+        open += m->state == MEETING_OPEN;
+        for (struct participant *p = m->participants; p; p = p->next) {
+            parts++;
+            rx += pstat_get(&p->stats.rx_packets);
+            tx += pstat_get(&p->stats.tx_packets);
+            rtcp += pstat_get(&p->stats.tx_rtcp);
+            bad += pstat_get(&p->stats.rx_malformed) + pstat_get(&p->stats.rx_auth_fail) +
+                   pstat_get(&p->stats.rx_replay);
+        }
+    }
+    rq->text = evbuffer_new();
+    if (!rq->text)
+        return api_fail(rq, 500, -ENOMEM, "out of memory");
+    evbuffer_add_printf(rq->text,
+                        "# TYPE mcu_meetings gauge\nmcu_meetings %u\n"
+                        "# TYPE mcu_meetings_open gauge\nmcu_meetings_open %u\n"
+                        "# TYPE mcu_participants gauge\nmcu_participants %u\n"
+                        "# TYPE mcu_rx_packets counter\nmcu_rx_packets %llu\n"
+                        "# TYPE mcu_tx_packets counter\nmcu_tx_packets %llu\n"
+                        "# TYPE mcu_tx_rtcp counter\nmcu_tx_rtcp %llu\n"
+                        "# TYPE mcu_rx_dropped counter\nmcu_rx_dropped %llu\n"
+                        "# TYPE mcu_workers gauge\nmcu_workers %u\n"
+                        "# TYPE mcu_api_requests counter\nmcu_api_requests %llu\n",
+                        meetings, open, parts, (unsigned long long)rx, (unsigned long long)tx,
+                        (unsigned long long)rtcp, (unsigned long long)bad,
+                        confmgr_worker_count(api->cm), api->requests);
+    return 0;
+}
+
+const struct api_route api_routes[] = {
+    {EVHTTP_REQ_GET, "/healthz", get_health, 1},
+    {EVHTTP_REQ_GET, "/metrics", get_metrics, 0},
+    {EVHTTP_REQ_POST, "/api/v1/meetings", post_meeting, 0},
+    {EVHTTP_REQ_GET, "/api/v1/meetings", list_meetings, 0},
+    {EVHTTP_REQ_GET, "/api/v1/meetings/:id", get_meeting, 0},
+    {EVHTTP_REQ_DELETE, "/api/v1/meetings/:id", delete_meeting, 0},
+    {EVHTTP_REQ_POST, "/api/v1/meetings/:id/participants", post_participant, 0},
+    {EVHTTP_REQ_GET, "/api/v1/meetings/:id/participants", list_participants, 0},
+    {EVHTTP_REQ_DELETE, "/api/v1/meetings/:id/participants/:pid", delete_participant, 0},
+};
+const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -1,0 +1,563 @@
+/* Conference manager: control-thread records, port pairs, and ops posted to workers. */
+#include "confmgr.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "base64.h"
+#include "conference.h"
+#include "log.h"
+#include "loop.h"
+#include "session.h"
+#include "store.h"
+#include "worker.h"
+
+struct confmgr {
+    struct confmgr_params p;
+    struct worker **workers;
+    unsigned *worker_load; /* open conferences per worker */
+    struct meeting *meetings, *meetings_tail;
+    uint8_t *pair_used;
+    unsigned npairs, next_pair;
+    uint16_t first_port;
+    int64_t (*now)(void);
+};
+
+static int64_t wall_now(void)
+{
+    return (int64_t)time(NULL);
+}
+
+static int random_id(char *out, char prefix)
+{
+    static const char alphabet[] = "abcdefghijkmnopqrstuvwxyz23456789";
+    uint8_t r[8];
+    if (getrandom(r, sizeof(r), 0) != sizeof(r))
+        return -EIO;
+    out[0] = prefix;
+    out[1] = '-';
+    for (int i = 0; i < 8; i++)
+        out[2 + i] = alphabet[r[i] % (sizeof(alphabet) - 1)];
+    out[10] = '\0';
+    return 0;
+}
+
+int confmgr_create(struct confmgr **out, const struct confmgr_params *p)
+{
+    if (!p->workers || p->port_hi < p->port_lo)
+        return -EINVAL;
+    struct confmgr *cm = mcu_calloc(1, sizeof(*cm));
+    if (!cm)
+        return -ENOMEM;
+    cm->p = *p;
+    cm->now = wall_now;
+    cm->first_port = (uint16_t)((p->port_lo + 1) & ~1u);
+    cm->npairs = cm->first_port < p->port_hi ? (unsigned)(p->port_hi - cm->first_port + 1) / 2 : 0;
+    cm->pair_used = mcu_calloc(cm->npairs ? cm->npairs : 1, 1);
+    cm->workers = mcu_calloc(p->workers, sizeof(*cm->workers));
+    cm->worker_load = mcu_calloc(p->workers, sizeof(*cm->worker_load));
+    int err = cm->pair_used && cm->workers && cm->worker_load ? 0 : -ENOMEM;
+    for (unsigned i = 0; !err && i < p->workers; i++)
+        err = worker_create(&cm->workers[i], i);
+    if (err) {
+        confmgr_destroy(&cm);
+        return err;
+    }
+    *out = cm;
+    return 0;
+}
+
+static void free_participants(struct confmgr *cm, struct meeting *m);
+static void close_meeting(struct confmgr *cm, struct meeting *m);
+
+void confmgr_destroy(struct confmgr **cmp)
+{
+    struct confmgr *cm = *cmp;
+    if (!cm)
+        return;
+    /* Stop every worker first: from then on this thread may touch their objects. */
+    for (unsigned i = 0; cm->workers && i < cm->p.workers; i++) {
+        if (cm->workers[i])
+            worker_stop(cm->workers[i]);
+    }
+    for (unsigned i = 0; cm->workers && i < cm->p.workers; i++) {
+        if (cm->workers[i]) /* run what is still queued: it may free sessions */
+            loop_drain(worker_loop(cm->workers[i]));
+    }
+    struct meeting *m = cm->meetings;
+    while (m) {
+        struct meeting *next = m->next;
+        conference_destroy(&m->conf);
+        free_participants(cm, m);
+        mcu_free(m);
+        m = next;
+    }
+    for (unsigned i = 0; cm->workers && i < cm->p.workers; i++)
+        worker_destroy(&cm->workers[i]);
+    mcu_free(cm->workers);
+    mcu_free(cm->worker_load);
+    mcu_free(cm->pair_used);
+    mcu_free(cm);
+    *cmp = NULL;
+}
+
+const char *confmgr_media_ip(const struct confmgr *cm)
+{
+    return cm->p.media_ip;
+}
+
+void confmgr_set_clock(struct confmgr *cm, int64_t (*now)(void))
+{
+    cm->now = now;
+}
+
+int64_t confmgr_now(const struct confmgr *cm)
+{
+    return cm->now();
+}
+
+unsigned confmgr_worker_count(const struct confmgr *cm)
+{
+    return cm->p.workers;
+}
+
+struct meeting *confmgr_meetings(struct confmgr *cm)
+{
+    return cm->meetings;
+}
+
+static void link_meeting(struct confmgr *cm, struct meeting *m)
+{
+    if (cm->meetings_tail)
+        cm->meetings_tail->next = m;
+    else
+        cm->meetings = m;
+    cm->meetings_tail = m;
+}
+
+static int load_one(void *arg, const struct meeting *stored)
+{
+    struct confmgr *cm = arg;
+    struct meeting *m = mcu_malloc(sizeof(*m));
+    if (!m)
+        return -ENOMEM;
+    *m = *stored;
+    m->next = NULL;
+    m->worker = NULL;
+    m->conf = NULL;
+    m->participants = NULL;
+    m->nparticipants = 0;
+    /* Media did not survive the restart; the meeting reopens at its next join. */
+    if (m->state == MEETING_OPEN)
+        m->state = MEETING_SCHEDULED;
+    link_meeting(cm, m);
+    return 0;
+}
+
+int confmgr_start(struct confmgr *cm)
+{
+    if (cm->p.store) {
+        int err = store_meeting_load_all(cm->p.store, load_one, cm);
+        if (err)
+            return err;
+    }
+    for (unsigned i = 0; i < cm->p.workers; i++) {
+        int err = worker_start(cm->workers[i]);
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
+struct meeting *confmgr_meeting_find(struct confmgr *cm, const char *id)
+{
+    for (struct meeting *m = cm->meetings; m; m = m->next) {
+        if (!strcmp(m->id, id))
+            return m;
+    }
+    return NULL;
+}
+
+static int validate_spec(const struct meeting_spec *s)
+{
+    size_t tl = s->title ? strlen(s->title) : 0;
+    if (tl == 0 || tl > MEETING_TITLE_MAX)
+        return -EINVAL;
+    if (s->pin && strlen(s->pin) > MEETING_PIN_MAX)
+        return -EINVAL;
+    if (s->end_unix <= s->start_unix || s->max < 2 || s->max > MEETING_MAX_PARTICIPANTS)
+        return -EINVAL;
+    return 0;
+}
+
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src ? src : "");
+}
+
+int confmgr_meeting_create(struct confmgr *cm, const struct meeting_spec *spec,
+                           struct meeting **out)
+{
+    int err = validate_spec(spec);
+    if (err)
+        return err;
+    struct meeting *m = mcu_calloc(1, sizeof(*m));
+    if (!m)
+        return -ENOMEM;
+    do
+        err = random_id(m->id, 'm');
+    while (!err && confmgr_meeting_find(cm, m->id));
+    copy_str(m->title, sizeof(m->title), spec->title);
+    copy_str(m->pin, sizeof(m->pin), spec->pin);
+    copy_str(m->video, sizeof(m->video), spec->video ? spec->video : "off");
+    copy_str(m->layout, sizeof(m->layout), spec->layout ? spec->layout : "grid");
+    m->start_unix = spec->start_unix;
+    m->end_unix = spec->end_unix;
+    m->max = spec->max;
+    m->mode = spec->mode;
+    m->state = MEETING_SCHEDULED;
+    m->created_unix = cm->now();
+    /* Stored before it exists in memory: a meeting the disk refused was never created. */
+    if (!err && cm->p.store && store_meeting_save(cm->p.store, m))
+        err = -EIO;
+    if (err) {
+        mcu_free(m);
+        return err;
+    }
+    link_meeting(cm, m);
+    confmgr_meeting_refresh(cm, m);
+    *out = m;
+    return 0;
+}
+
+/* ---- Operations run on a worker ---- */
+
+struct op {
+    struct confmgr *cm;
+    struct conference *conf;
+    struct session *session;
+    struct participant *p;
+    struct loop *reply_to;
+};
+
+static void op_add(void *arg)
+{
+    struct op *op = arg;
+    int err = conference_add(op->conf, op->session);
+    if (err)
+        log_ratelimited(LOG_ERR, "adding a session to its conference failed: %s",
+                        strerror(-err));
+    mcu_free(op);
+}
+
+static void op_remove(void *arg)
+{
+    struct op *op = arg;
+    conference_remove(op->conf, op->session);
+    /* The worker no longer writes the stats block: the record can go. Freed here rather than
+     * posted back because the control thread has already unlinked it. */
+    mcu_free(op->p);
+    mcu_free(op);
+}
+
+static int post(struct worker *w, loop_fn fn, struct op *op)
+{
+    return loop_post(worker_loop(w), fn, op);
+}
+
+static unsigned pick_worker(struct confmgr *cm)
+{
+    unsigned best = 0;
+    for (unsigned i = 1; i < cm->p.workers; i++) {
+        if (cm->worker_load[i] < cm->worker_load[best])
+            best = i;
+    }
+    return best;
+}
+
+static int open_meeting(struct confmgr *cm, struct meeting *m)
+{
+    int err = conference_create(&m->conf, m->max);
+    if (err)
+        return err;
+    unsigned w = pick_worker(cm);
+    m->worker = cm->workers[w];
+    cm->worker_load[w]++;
+    m->state = MEETING_OPEN;
+    if (cm->p.store)
+        store_meeting_save(cm->p.store, m);
+    log_info("meeting %s \"%s\" open on worker %u", m->id, m->title, w);
+    return 0;
+}
+
+static void free_record_list(struct participant *p)
+{
+    while (p) {
+        struct participant *next = p->next;
+        mcu_free(p);
+        p = next;
+    }
+}
+
+static void op_close(void *arg)
+{
+    struct op *op = arg;
+    conference_destroy(&op->conf);
+    /* Only now has the worker written the stats blocks for the last time. */
+    free_record_list(op->p);
+    mcu_free(op);
+}
+
+/* Close the media: the conference (every session sending its BYE) and the participant records
+ * go to the worker, which frees them in that order. */
+static void close_meeting(struct confmgr *cm, struct meeting *m)
+{
+    if (!m->conf)
+        return;
+    for (struct participant *p = m->participants; p; p = p->next)
+        cm->pair_used[(p->port - cm->first_port) / 2] = 0;
+    struct op *op = mcu_calloc(1, sizeof(*op));
+    if (op) {
+        op->conf = m->conf;
+        op->p = m->participants;
+    }
+    if (!op || post(m->worker, op_close, op)) {
+        /* Without memory for a few bytes the safe course is to leak the conference, not to free
+         * it under a running worker. */
+        mcu_free(op);
+        log_err("meeting %s: out of memory while closing; its media objects are leaked", m->id);
+    }
+    m->participants = NULL;
+    m->nparticipants = 0;
+    cm->worker_load[worker_index(m->worker)]--;
+    m->conf = NULL;
+    m->worker = NULL;
+}
+
+static void free_participants(struct confmgr *cm, struct meeting *m)
+{
+    free_record_list(m->participants);
+    m->participants = NULL;
+    m->nparticipants = 0;
+}
+
+int confmgr_meeting_cancel(struct confmgr *cm, struct meeting *m)
+{
+    if (m->state == MEETING_CANCELLED)
+        return -EALREADY;
+    close_meeting(cm, m);
+    enum meeting_state old = m->state;
+    m->state = MEETING_CANCELLED;
+    if (cm->p.store && store_meeting_save(cm->p.store, m)) {
+        m->state = old;
+        return -EIO;
+    }
+    return 0;
+}
+
+/* Bring the meeting's state up to date with the clock. */
+int confmgr_meeting_refresh(struct confmgr *cm, struct meeting *m)
+{
+    int64_t now = cm->now();
+    if (m->state == MEETING_CANCELLED || m->state == MEETING_ENDED)
+        return -ESHUTDOWN;
+    if (now >= m->end_unix) {
+        close_meeting(cm, m);
+        m->state = MEETING_ENDED;
+        if (cm->p.store)
+            store_meeting_save(cm->p.store, m);
+        return -ESHUTDOWN;
+    }
+    if (now < m->start_unix)
+        return -EAGAIN;
+    if (m->state != MEETING_OPEN || !m->conf)
+        return open_meeting(cm, m);
+    return 0;
+}
+
+static int alloc_pair(struct confmgr *cm, const char *ip, int *fd_rtp, int *fd_rtcp,
+                      uint16_t *port)
+{
+    for (unsigned tries = 0; tries < cm->npairs; tries++) {
+        unsigned i = cm->next_pair;
+        cm->next_pair = (cm->next_pair + 1) % cm->npairs;
+        if (cm->pair_used[i])
+            continue;
+        uint16_t pt = (uint16_t)(cm->first_port + 2 * i);
+        struct udp_addr a, b;
+        if (udp_addr_from_ip(&a, ip, pt) || udp_addr_from_ip(&b, ip, (uint16_t)(pt + 1)))
+            return -EINVAL;
+        if (udp_open(&a, fd_rtp))
+            continue; /* taken by another process: try the next pair */
+        if (udp_open(&b, fd_rtcp)) {
+            close(*fd_rtp);
+            continue;
+        }
+        cm->pair_used[i] = 1;
+        *port = pt;
+        return 0;
+    }
+    return -EADDRNOTAVAIL;
+}
+
+static int make_keys(struct participant *p, uint8_t *rx, uint8_t *tx)
+{
+    size_t kl = rtpsec_key_len(p->suite);
+    int err = rtpsec_keygen(p->suite, rx);
+    if (!err)
+        err = rtpsec_keygen(p->suite, tx);
+    if (!err && base64_encode(p->rx_key_b64, sizeof(p->rx_key_b64), rx, kl) < 0)
+        err = -ENOSPC;
+    if (!err && base64_encode(p->tx_key_b64, sizeof(p->tx_key_b64), tx, kl) < 0)
+        err = -ENOSPC;
+    return err;
+}
+
+static int check_join(struct confmgr *cm, struct meeting *m, const struct join_spec *spec)
+{
+    size_t nl = spec->name ? strlen(spec->name) : 0;
+    if (nl == 0 || nl > PARTICIPANT_NAME_MAX)
+        return -EINVAL;
+    if (m->pin[0] && (!spec->pin || strcmp(spec->pin, m->pin)))
+        return -EPERM;
+    int err = confmgr_meeting_refresh(cm, m);
+    if (err)
+        return err;
+    if (m->nparticipants >= m->max)
+        return -EUSERS;
+    return 0;
+}
+
+static int start_session(struct confmgr *cm, struct meeting *m, struct participant *p,
+                         const struct join_spec *spec, int fd_rtp, int fd_rtcp)
+{
+    struct session_params sp;
+    memset(&sp, 0, sizeof(sp));
+    sp.fd_rtp = fd_rtp;
+    sp.fd_rtcp = fd_rtcp;
+    sp.suite = p->suite;
+    sp.has_recv = spec->has_recv;
+    sp.recv = spec->recv;
+    sp.rtcp_mux = spec->rtcp_mux;
+    sp.tx_pt = 111;
+    sp.clock_rate = 48000;
+    sp.stats = &p->stats;
+    sp.base = loop_base(worker_loop(m->worker));
+    snprintf(sp.cname, sizeof(sp.cname), "%s@mcu", p->id);
+    int err = make_keys(p, sp.rx_key, sp.tx_key);
+    uint8_t r[4];
+    if (!err && getrandom(r, 4, 0) != 4)
+        err = -EIO;
+    sp.tx_ssrc = (uint32_t)r[0] << 24 | (uint32_t)r[1] << 16 | (uint32_t)r[2] << 8 | r[3];
+    if (!err)
+        err = session_create(&p->session, &sp);
+    memset(sp.rx_key, 0, sizeof(sp.rx_key));
+    memset(sp.tx_key, 0, sizeof(sp.tx_key));
+    if (err)
+        return err;
+    struct op *op = mcu_calloc(1, sizeof(*op));
+    if (!op)
+        goto nomem;
+    op->conf = m->conf;
+    op->session = p->session;
+    if (post(m->worker, op_add, op))
+        goto nomem;
+    return 0;
+nomem:
+    mcu_free(op);
+    /* The session was never handed over: closing it here is safe, and so are its fds. */
+    session_destroy(&p->session);
+    return -ENOMEM;
+}
+
+int confmgr_join(struct confmgr *cm, struct meeting *m, const struct join_spec *spec,
+                 struct participant **out)
+{
+    int err = check_join(cm, m, spec);
+    if (err)
+        return err;
+    struct participant *p = mcu_calloc(1, sizeof(*p));
+    if (!p)
+        return -ENOMEM;
+    err = random_id(p->id, 'p');
+    copy_str(p->name, sizeof(p->name), spec->name);
+    p->suite = spec->suite;
+    p->has_recv = spec->has_recv;
+    p->recv = spec->recv;
+    p->joined_unix = cm->now();
+    int fd_rtp = -1, fd_rtcp = -1;
+    if (!err)
+        err = alloc_pair(cm, cm->p.media_ip, &fd_rtp, &fd_rtcp, &p->port);
+    if (err) {
+        mcu_free(p);
+        return err;
+    }
+    err = start_session(cm, m, p, spec, fd_rtp, fd_rtcp);
+    if (err) {
+        if (!p->session) { /* session_create failed: the fds are still ours */
+            close(fd_rtp);
+            close(fd_rtcp);
+        }
+        cm->pair_used[(p->port - cm->first_port) / 2] = 0;
+        mcu_free(p);
+        return err == -ENOMEM ? err : -EIO;
+    }
+    p->next = m->participants;
+    m->participants = p;
+    m->nparticipants++;
+    if (cm->p.store)
+        store_history_add(cm->p.store, m->id, p->id, p->name, "join", p->joined_unix);
+    *out = p;
+    return 0;
+}
+
+struct participant *confmgr_participant_find(struct meeting *m, const char *id)
+{
+    for (struct participant *p = m->participants; p; p = p->next) {
+        if (!strcmp(p->id, id))
+            return p;
+    }
+    return NULL;
+}
+
+int confmgr_leave(struct confmgr *cm, struct meeting *m, struct participant *p)
+{
+    struct participant **pp = &m->participants;
+    while (*pp && *pp != p)
+        pp = &(*pp)->next;
+    if (!*pp)
+        return -ENOENT;
+    struct op *op = mcu_calloc(1, sizeof(*op));
+    if (!op)
+        return -ENOMEM;
+    op->conf = m->conf;
+    op->session = p->session;
+    op->p = p;
+    /* Everything read from the record happens before the post: after it, the worker owns it. */
+    if (cm->p.store)
+        store_history_add(cm->p.store, m->id, p->id, p->name, "leave", cm->now());
+    unsigned pair = (unsigned)(p->port - cm->first_port) / 2;
+    *pp = p->next;
+    if (post(m->worker, op_remove, op)) {
+        p->next = *pp;
+        *pp = p;
+        mcu_free(op);
+        return -ENOMEM;
+    }
+    m->nparticipants--;
+    cm->pair_used[pair] = 0;
+    return 0;
+}
+
+void confmgr_tick(struct confmgr *cm)
+{
+    for (struct meeting *m = cm->meetings; m; m = m->next) {
+        if (m->state == MEETING_OPEN || m->state == MEETING_SCHEDULED)
+            confmgr_meeting_refresh(cm, m);
+    }
+}

@@ -1,0 +1,74 @@
+/* The conference manager: meetings by id, participants, media ports, worker placement.
+ * Control thread only; it is the one door through which the API changes live media, by posting
+ * operations to the meeting's worker, which applies them between packets. */
+#ifndef MCU_CONFMGR_H
+#define MCU_CONFMGR_H
+
+#include <stdint.h>
+
+#include "meeting.h"
+
+struct confmgr;
+struct store;
+
+struct confmgr_params {
+    char media_ip[64];
+    uint16_t port_lo, port_hi; /* inclusive; pairs start on even ports */
+    unsigned workers;
+    struct store *store; /* may be NULL (tests): nothing persists */
+};
+
+struct meeting_spec {
+    const char *title;
+    int64_t start_unix, end_unix;
+    const char *pin; /* NULL or "" for none */
+    unsigned max;
+    enum meeting_mode mode;
+    const char *video, *layout;
+};
+
+struct join_spec {
+    const char *name;
+    const char *pin;
+    int has_recv;
+    struct udp_addr recv;
+    int rtcp_mux;
+    enum rtpsec_suite suite;
+};
+
+int confmgr_create(struct confmgr **out, const struct confmgr_params *p);
+/* Stops the workers, then frees every conference, session and record. */
+void confmgr_destroy(struct confmgr **cmp);
+/* Load stored meetings and start the worker threads. */
+int confmgr_start(struct confmgr *cm);
+
+const char *confmgr_media_ip(const struct confmgr *cm);
+/* Wall clock in seconds; tests may replace it. */
+void confmgr_set_clock(struct confmgr *cm, int64_t (*now)(void));
+int64_t confmgr_now(const struct confmgr *cm);
+
+/* -EINVAL for a bad spec, -EIO when the store refused it (nothing created). */
+int confmgr_meeting_create(struct confmgr *cm, const struct meeting_spec *spec,
+                           struct meeting **out);
+struct meeting *confmgr_meeting_find(struct confmgr *cm, const char *id);
+struct meeting *confmgr_meetings(struct confmgr *cm); /* list head, follow ->next */
+/* Open a meeting whose start has come, end one whose end has passed (its participants get an
+ * RTCP BYE). 0 when open, -EAGAIN before the start, -ESHUTDOWN once ended or cancelled. */
+int confmgr_meeting_refresh(struct confmgr *cm, struct meeting *m);
+/* Called every second by the control loop: the scheduler's heartbeat. */
+void confmgr_tick(struct confmgr *cm);
+/* Ends the meeting's media (every participant gets an RTCP BYE) and marks it cancelled. */
+int confmgr_meeting_cancel(struct confmgr *cm, struct meeting *m);
+
+/* Errors: -EPERM wrong or missing PIN; -EAGAIN not open yet (see m->start_unix);
+ * -ESHUTDOWN ended or cancelled; -EUSERS full; -EADDRNOTAVAIL no free port pair;
+ * -ENOMEM; -EIO socket or SRTP set-up failed. */
+int confmgr_join(struct confmgr *cm, struct meeting *m, const struct join_spec *spec,
+                 struct participant **out);
+struct participant *confmgr_participant_find(struct meeting *m, const char *id);
+int confmgr_leave(struct confmgr *cm, struct meeting *m, struct participant *p);
+
+/* Totals for /metrics. */
+unsigned confmgr_worker_count(const struct confmgr *cm);
+
+#endif

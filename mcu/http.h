@@ -1,0 +1,20 @@
+/* The HTTP server (libevent evhttp) on the control thread: listens, checks the admin token,
+ * limits and parses bodies, routes through api.c's table, and writes JSON errors. */
+#ifndef MCU_HTTP_H
+#define MCU_HTTP_H
+
+#include <stdint.h>
+
+struct api;
+struct event_base;
+struct http;
+
+/* -EADDRINUSE when the port is taken, -EINVAL for a bad host. */
+int http_create(struct http **out, struct event_base *base, const char *host, uint16_t port,
+                const char *token, struct api *api);
+void http_destroy(struct http **hp);
+
+/* Constant-time comparison of a presented token with the expected one. */
+int http_token_equal(const char *given, const char *expected);
+
+#endif

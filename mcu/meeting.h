@@ -1,0 +1,65 @@
+/* Meetings and participants as the control thread sees them (records, not media objects).
+ * Only the control thread reads or writes these; a participant's media lives in a session on
+ * the meeting's worker, and its counters in `stats`, written by that worker. */
+#ifndef MCU_MEETING_H
+#define MCU_MEETING_H
+
+#include <stdint.h>
+
+#include "pstats.h"
+#include "rtpsec.h"
+#include "udp.h"
+
+#define MEETING_ID_LEN 10 /* "m-" + 8 */
+#define MEETING_TITLE_MAX 200
+#define MEETING_PIN_MAX 16
+#define MEETING_MAX_PARTICIPANTS 10000
+#define PARTICIPANT_NAME_MAX 64
+
+enum meeting_state { MEETING_SCHEDULED, MEETING_OPEN, MEETING_ENDED, MEETING_CANCELLED };
+enum meeting_mode { MEETING_FORWARD, MEETING_MIX };
+
+struct conference;
+struct session;
+struct worker;
+
+struct participant {
+    struct participant *next;
+    char id[MEETING_ID_LEN + 1];
+    char name[PARTICIPANT_NAME_MAX + 1];
+    int64_t joined_unix;
+    uint16_t port; /* even; RTP+RTCP here, RTCP also accepted on port+1 */
+    int has_recv;
+    struct udp_addr recv;
+    enum rtpsec_suite suite;
+    char rx_key_b64[64]; /* what the participant sends with */
+    char tx_key_b64[64]; /* what the participant's receiver decrypts with */
+    struct session *session; /* handle for the worker; never dereferenced here */
+    struct pstats stats;
+};
+
+struct meeting {
+    struct meeting *next;
+    char id[MEETING_ID_LEN + 1];
+    char title[MEETING_TITLE_MAX + 1];
+    int64_t start_unix, end_unix;
+    char pin[MEETING_PIN_MAX + 1]; /* empty: none */
+    unsigned max;
+    enum meeting_mode mode;
+    char video[12];
+    char layout[12];
+    enum meeting_state state;
+    int64_t created_unix;
+
+    struct worker *worker;   /* set while open */
+    struct conference *conf; /* set while open; owned by the worker */
+    struct participant *participants;
+    unsigned nparticipants;
+};
+
+const char *meeting_state_name(enum meeting_state s);
+const char *meeting_mode_name(enum meeting_mode m);
+int meeting_mode_parse(const char *s, enum meeting_mode *m);
+int meeting_state_parse(const char *s, enum meeting_state *st);
+
+#endif

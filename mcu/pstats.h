@@ -1,0 +1,38 @@
+/* A participant's live counters. The media worker is the only writer (plain relaxed stores,
+ * no locked instructions on the hot path); the control thread reads them for the API.
+ * The block is owned by the control thread's participant record and outlives the session. */
+#ifndef MCU_PSTATS_H
+#define MCU_PSTATS_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+struct pstats {
+    _Atomic uint64_t rx_packets; /* authenticated RTP */
+    _Atomic uint64_t rx_bytes;
+    _Atomic uint64_t rx_rtcp;      /* authenticated RTCP compounds */
+    _Atomic uint64_t rx_malformed; /* not RTP/RTCP, or unparseable after decryption */
+    _Atomic uint64_t rx_auth_fail; /* SRTP/SRTCP authentication failed */
+    _Atomic uint64_t rx_replay;    /* SRTP replay window rejected it */
+    _Atomic uint64_t rx_unknown;   /* STUN/DTLS/other not handled on this port yet */
+    _Atomic uint64_t rx_foreign;   /* authenticated from an address other than the latched one */
+    _Atomic int64_t rx_lost;
+    _Atomic uint64_t rx_jitter_us;
+    _Atomic uint64_t tx_packets;
+    _Atomic uint64_t tx_bytes;
+    _Atomic uint64_t tx_rtcp; /* RTCP compounds (SR/RR + SDES) sent */
+    _Atomic uint64_t tx_errors;
+};
+
+static inline void pstat_add(_Atomic uint64_t *c, uint64_t n)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+                          memory_order_relaxed);
+}
+
+static inline uint64_t pstat_get(_Atomic uint64_t *c)
+{
+    return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+#endif

@@ -1,0 +1,24 @@
+/* SDP text (RFC 4566, SDES RFC 4568) that a participant's receiver reads to get what the server
+ * sends it: where the media arrives, its format, and the key to decrypt it. Pure. */
+#ifndef MCU_SDP_H
+#define MCU_SDP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct sdp_audio {
+    const char *conn_ip; /* the address the media is sent to */
+    uint16_t port;
+    uint8_t pt;
+    const char *encoding; /* "opus" */
+    uint32_t clock_rate;
+    unsigned channels;
+    const char *suite;   /* SDES crypto suite name */
+    const char *key_b64; /* inline key, nothing after it (FFmpeg rejects "|lifetime") */
+    const char *session_name;
+};
+
+/* Returns the length written, or -ENOSPC. */
+int sdp_write_audio(char *buf, size_t cap, const struct sdp_audio *a);
+
+#endif

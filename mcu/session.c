@@ -1,0 +1,392 @@
+/* Participant transport: receive, authenticate, account; rewrite, protect, send; RTCP. */
+#include "session.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "clock.h"
+#include "demux.h"
+#include "log.h"
+#include "pstats.h"
+#include "rtcp.h"
+#include "rtp.h"
+#include "rtpstat.h"
+
+#define RTCP_INTERVAL_US 2500000u /* mean report interval; randomized 0.5x..1.5x (RFC 3550 6.3) */
+#define RX_BURSTS_MAX 4           /* recvmmsg calls per wake-up, so one flood cannot starve */
+
+struct session {
+    struct session_params p;
+    struct pstats *st;
+    struct rtpsec *rx_sec, *tx_sec;
+    struct event *ev_rtp, *ev_rtcp, *ev_report;
+    int started;
+    const struct session_ops *ops;
+    void *owner;
+    struct udp_rx_batch *rx;
+    struct udp_tx_batch *tx;
+
+    int has_dst;
+    struct udp_addr dst, dst_rtcp;
+
+    int rx_seen;
+    struct rtpstat rxs;
+
+    uint16_t tx_seq;
+    uint32_t tx_ts;       /* last timestamp sent */
+    uint64_t tx_ts_at_us; /* when it was sent */
+    int fwd_init;
+    uint32_t fwd_src_ssrc;
+    uint32_t fwd_ts_off;
+    uint32_t tx_count, tx_octets; /* for SR */
+};
+
+static void on_readable(evutil_socket_t fd, short what, void *arg);
+static void on_report_timer(evutil_socket_t fd, short what, void *arg);
+static void send_rtcp_compound(struct session *s, int bye);
+
+static uint32_t rand32(void)
+{
+    uint32_t v = 0;
+    if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != sizeof(v))
+        v = (uint32_t)random();
+    return v;
+}
+
+int session_create(struct session **out, const struct session_params *p)
+{
+    struct session *s = mcu_calloc(1, sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    s->p = *p;
+    s->st = p->stats;
+    s->tx = mcu_malloc(sizeof(*s->tx));
+    int err = s->tx ? 0 : -ENOMEM;
+    if (!err)
+        err = rtpsec_create(&s->rx_sec, p->suite, p->rx_key, RTPSEC_INBOUND);
+    if (!err)
+        err = rtpsec_create(&s->tx_sec, p->suite, p->tx_key, RTPSEC_OUTBOUND);
+    if (!err) {
+        s->ev_rtp = event_new(p->base, p->fd_rtp, EV_READ | EV_PERSIST, on_readable, s);
+        s->ev_rtcp = event_new(p->base, p->fd_rtcp, EV_READ | EV_PERSIST, on_readable, s);
+        s->ev_report = evtimer_new(p->base, on_report_timer, s);
+        if (!s->ev_rtp || !s->ev_rtcp || !s->ev_report)
+            err = -ENOMEM;
+    }
+    if (err) {
+        s->p.fd_rtp = s->p.fd_rtcp = -1; /* still the caller's */
+        session_destroy(&s);
+        return err;
+    }
+    s->tx->fd = p->fd_rtp;
+    s->tx->n = 0;
+    /* Random initial sequence and timestamp (RFC 3550 5.1) keep known-plaintext away. */
+    s->tx_seq = (uint16_t)rand32();
+    s->tx_ts = rand32();
+    if (p->has_recv) {
+        s->has_dst = 1;
+        s->dst = p->recv;
+        s->dst_rtcp = p->recv;
+        if (!p->rtcp_mux)
+            udp_addr_set_port(&s->dst_rtcp, (uint16_t)(udp_addr_port(&p->recv) + 1));
+    }
+    *out = s;
+    return 0;
+}
+
+void session_destroy(struct session **sp)
+{
+    struct session *s = *sp;
+    if (!s)
+        return;
+    if (s->started) {
+        send_rtcp_compound(s, 1);
+        session_flush(s);
+    }
+    if (s->ev_rtp)
+        event_free(s->ev_rtp);
+    if (s->ev_rtcp)
+        event_free(s->ev_rtcp);
+    if (s->ev_report)
+        event_free(s->ev_report);
+    if (s->p.fd_rtp >= 0)
+        close(s->p.fd_rtp);
+    if (s->p.fd_rtcp >= 0)
+        close(s->p.fd_rtcp);
+    rtpsec_destroy(&s->rx_sec);
+    rtpsec_destroy(&s->tx_sec);
+    mcu_free(s->tx);
+    mcu_free(s);
+    *sp = NULL;
+}
+
+int session_has_destination(const struct session *s)
+{
+    return s->has_dst;
+}
+
+/* Only an authenticated packet may set or move the destination: a stranger's bytes fail
+ * authentication before they get here, so they cannot hijack the stream. */
+static void accept_source(struct session *s, const struct udp_addr *from)
+{
+    if (s->p.has_recv)
+        return;
+    if (!s->has_dst) {
+        s->has_dst = 1;
+        s->dst = *from;
+        s->dst_rtcp = *from;
+        return;
+    }
+    if (!udp_addr_equal(&s->dst, from)) {
+        /* A NAT rebinding: the new address proved it holds the key. */
+        pstat_add(&s->st->rx_foreign, 1);
+        s->dst = *from;
+        s->dst_rtcp = *from;
+    }
+}
+
+static void count_unprotect_error(struct session *s, int err)
+{
+    if (err == -EACCES)
+        pstat_add(&s->st->rx_auth_fail, 1);
+    else if (err == -EALREADY)
+        pstat_add(&s->st->rx_replay, 1);
+    else
+        pstat_add(&s->st->rx_malformed, 1);
+}
+
+static void handle_rtp(struct session *s, uint8_t *buf, size_t len, const struct udp_addr *from)
+{
+    struct rtp_hdr h;
+    /* Parse before decrypting: libsrtp trusts the header lengths it reads. */
+    if (rtp_parse(&h, buf, len)) {
+        pstat_add(&s->st->rx_malformed, 1);
+        return;
+    }
+    int err = rtpsec_unprotect(s->rx_sec, buf, &len);
+    if (err) {
+        count_unprotect_error(s, err);
+        return;
+    }
+    if (rtp_parse(&h, buf, len)) {
+        pstat_add(&s->st->rx_malformed, 1);
+        return;
+    }
+    accept_source(s, from);
+    uint64_t now = clock_now_us();
+    if (!s->rx_seen || h.ssrc != s->rxs.ssrc) {
+        rtpstat_init(&s->rxs, h.ssrc, h.seq, s->p.clock_rate);
+        s->rx_seen = 1;
+    }
+    rtpstat_update(&s->rxs, h.seq, h.ts, now);
+    pstat_add(&s->st->rx_packets, 1);
+    pstat_add(&s->st->rx_bytes, len);
+    if (s->ops && s->ops->on_rtp)
+        s->ops->on_rtp(s->owner, s, buf, len, &h);
+}
+
+static void handle_rtcp(struct session *s, uint8_t *buf, size_t len, const struct udp_addr *from)
+{
+    int err = rtpsec_unprotect_rtcp(s->rx_sec, buf, &len);
+    if (err) {
+        count_unprotect_error(s, err);
+        return;
+    }
+    if (rtcp_validate(buf, len)) {
+        pstat_add(&s->st->rx_malformed, 1);
+        return;
+    }
+    accept_source(s, from);
+    pstat_add(&s->st->rx_rtcp, 1);
+    struct rtcp_iter it;
+    struct rtcp_pkt pkt;
+    rtcp_iter_init(&it, buf, len);
+    while (rtcp_next(&it, &pkt) > 0) {
+        if (pkt.type == RTCP_SR && s->rx_seen && pkt.ssrc == s->rxs.ssrc)
+            rtpstat_on_sr(&s->rxs, pkt.u.report.si.ntp, clock_now_us());
+    }
+}
+
+static void handle_packet(struct session *s, uint8_t *buf, size_t len, const struct udp_addr *from)
+{
+    switch (demux_classify(buf, len)) {
+    case DEMUX_RTP:
+        handle_rtp(s, buf, len, from);
+        break;
+    case DEMUX_RTCP:
+        handle_rtcp(s, buf, len, from);
+        break;
+    case DEMUX_STUN:
+    case DEMUX_DTLS:
+        pstat_add(&s->st->rx_unknown, 1); /* WebRTC comes later; counted, not answered */
+        break;
+    default:
+        pstat_add(&s->st->rx_malformed, 1);
+        break;
+    }
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+    struct session *s = arg;
+    for (int burst = 0; burst < RX_BURSTS_MAX; burst++) {
+        int n = udp_recv_batch(fd, s->rx);
+        if (n <= 0)
+            break;
+        for (int i = 0; i < n; i++)
+            handle_packet(s, s->rx->buf[i], s->rx->msgs[i].msg_len, &s->rx->from[i]);
+        if (n < UDP_BATCH)
+            break;
+    }
+    if (s->ops && s->ops->on_burst_end)
+        s->ops->on_burst_end(s->owner);
+}
+
+/* Current position on the outgoing timestamp line, for the SR (RFC 3550 6.4.1). */
+static uint32_t tx_ts_now(const struct session *s, uint64_t now_us)
+{
+    uint64_t dt = now_us - s->tx_ts_at_us;
+    return s->tx_ts + (uint32_t)(dt * s->p.clock_rate / 1000000u);
+}
+
+static int build_report(struct session *s, struct rtcp_writer *w, uint64_t now)
+{
+    struct rtcp_report_block rb;
+    unsigned nrb = 0;
+    if (s->rx_seen) {
+        rtpstat_report(&s->rxs, &rb, now);
+        nrb = 1;
+        atomic_store_explicit(&s->st->rx_lost, rtpstat_lost(&s->rxs), memory_order_relaxed);
+    }
+    if (s->tx_count) {
+        struct rtcp_sender_info si = {
+            .ntp = rtcp_ntp_from_unix_us(clock_wall_us()),
+            .rtp_ts = tx_ts_now(s, now),
+            .packets = s->tx_count,
+            .octets = s->tx_octets,
+        };
+        return rtcp_write_sr(w, s->p.tx_ssrc, &si, &rb, nrb);
+    }
+    return rtcp_write_rr(w, s->p.tx_ssrc, &rb, nrb);
+}
+
+static void send_rtcp_compound(struct session *s, int bye)
+{
+    if (!s->has_dst)
+        return;
+    uint8_t *slot = udp_tx_slot(s->tx);
+    if (!slot) {
+        session_flush(s);
+        slot = udp_tx_slot(s->tx);
+    }
+    struct rtcp_writer w;
+    rtcp_writer_init(&w, slot, UDP_MTU);
+    int err = build_report(s, &w, clock_now_us());
+    if (!err)
+        err = rtcp_write_sdes_cname(&w, s->p.tx_ssrc, s->p.cname);
+    if (!err && bye)
+        err = rtcp_write_bye(&w, &s->p.tx_ssrc, 1, "left");
+    size_t len = w.len;
+    if (!err)
+        err = rtpsec_protect_rtcp(s->tx_sec, slot, &len);
+    if (err) {
+        pstat_add(&s->st->tx_errors, 1);
+        return;
+    }
+    udp_tx_commit(s->tx, len, &s->dst_rtcp);
+    pstat_add(&s->st->tx_rtcp, 1);
+}
+
+static void schedule_report(struct session *s)
+{
+    uint64_t us = RTCP_INTERVAL_US / 2 + rand32() % RTCP_INTERVAL_US;
+    struct timeval tv = {.tv_sec = (time_t)(us / 1000000u), .tv_usec = (suseconds_t)(us % 1000000u)};
+    evtimer_add(s->ev_report, &tv);
+}
+
+static void on_report_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct session *s = arg;
+    if (s->rx_seen)
+        atomic_store_explicit(&s->st->rx_jitter_us,
+                              (uint64_t)rtpstat_jitter(&s->rxs) * 1000000u / s->p.clock_rate,
+                              memory_order_relaxed);
+    send_rtcp_compound(s, 0);
+    session_flush(s);
+    schedule_report(s);
+}
+
+int session_start(struct session *s, const struct session_ops *ops, void *owner,
+                  struct udp_rx_batch *rx)
+{
+    s->ops = ops;
+    s->owner = owner;
+    s->rx = rx;
+    s->started = 1;
+    if (event_add(s->ev_rtp, NULL) || event_add(s->ev_rtcp, NULL))
+        return -EIO;
+    schedule_report(s);
+    return 0;
+}
+
+/* The forwarded stream must look like one continuous source to the receiver, whichever sender
+ * it came from: new SSRC, its own sequence numbers, and a timestamp line that stays monotonic
+ * when the source changes. */
+static void map_forward(struct session *s, const struct rtp_hdr *h, uint16_t *seq, uint32_t *ts)
+{
+    if (!s->fwd_init || h->ssrc != s->fwd_src_ssrc) {
+        uint32_t next = s->fwd_init ? s->tx_ts + s->p.clock_rate / 50 : s->tx_ts;
+        s->fwd_ts_off = next - h->ts;
+        s->fwd_src_ssrc = h->ssrc;
+        s->fwd_init = 1;
+    }
+    *seq = s->tx_seq++;
+    *ts = h->ts + s->fwd_ts_off;
+}
+
+int session_forward_rtp(struct session *s, const uint8_t *pkt, size_t len,
+                        const struct rtp_hdr *h)
+{
+    if (!s->has_dst)
+        return -ENOTCONN;
+    if (len > UDP_MTU)
+        return -EMSGSIZE;
+    /* Judged before any flush below: a full queue is already on the owner's flush list. */
+    int was_empty = s->tx->n == 0;
+    uint8_t *slot = udp_tx_slot(s->tx);
+    if (!slot) {
+        session_flush(s);
+        slot = udp_tx_slot(s->tx);
+    }
+    uint16_t seq;
+    uint32_t ts;
+    map_forward(s, h, &seq, &ts);
+    memcpy(slot, pkt, len);
+    slot[1] = (uint8_t)((h->marker ? 0x80 : 0) | s->p.tx_pt);
+    rtp_rewrite(slot, seq, ts, s->p.tx_ssrc);
+    size_t plen = len;
+    int err = rtpsec_protect(s->tx_sec, slot, &plen);
+    if (err) {
+        pstat_add(&s->st->tx_errors, 1);
+        return err;
+    }
+    udp_tx_commit(s->tx, plen, &s->dst);
+    s->tx_ts = ts;
+    s->tx_ts_at_us = clock_now_us();
+    s->tx_count++;
+    s->tx_octets += (uint32_t)h->payload_len;
+    pstat_add(&s->st->tx_packets, 1);
+    pstat_add(&s->st->tx_bytes, plen);
+    return was_empty;
+}
+
+void session_flush(struct session *s)
+{
+    if (s->tx->n)
+        pstat_add(&s->st->tx_errors, udp_tx_flush(s->tx));
+}

@@ -1,0 +1,71 @@
+/* One participant's media transport: its UDP port pair, SRTP contexts, SSRC state, address
+ * latching and RTCP reports.
+ *
+ * Direction, stated once for the whole server: rx = from the participant to the server,
+ * tx = from the server to the participant.
+ *
+ * Created on the control thread (it may block on nothing but allocation), then handed to the
+ * conference's worker, which starts it and from then on is its only user. */
+#ifndef MCU_SESSION_H
+#define MCU_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rtpsec.h"
+#include "udp.h"
+
+struct event_base;
+struct pstats;
+struct rtp_hdr;
+struct session;
+
+struct session_params {
+    int fd_rtp;  /* bound socket, RTP and muxed RTCP; ownership moves to the session */
+    int fd_rtcp; /* bound socket on port+1 for clients that send RTCP there; moves too */
+    enum rtpsec_suite suite;
+    uint8_t rx_key[RTPSEC_MAX_KEY]; /* the participant protects with this */
+    uint8_t tx_key[RTPSEC_MAX_KEY]; /* the server protects with this */
+    int has_recv;                   /* 0: latch onto the first authenticated source */
+    struct udp_addr recv;           /* where the participant receives media */
+    int rtcp_mux;                   /* with has_recv: RTCP to recv too, not to recv port+1 */
+    uint32_t tx_ssrc;
+    uint8_t tx_pt;
+    uint32_t clock_rate;
+    char cname[40];
+    struct pstats *stats; /* owned by the caller; must outlive the session */
+    struct event_base *base; /* the worker's loop the session will run on */
+};
+
+/* What the session reports to its owner (the conference), on the worker thread. */
+struct session_ops {
+    /* An authenticated, decrypted, parsed RTP packet. */
+    void (*on_rtp)(void *owner, struct session *s, uint8_t *pkt, size_t len,
+                   const struct rtp_hdr *h);
+    /* A receive burst is over: flush what was queued for sending. */
+    void (*on_burst_end)(void *owner);
+};
+
+/* Control thread: allocates everything, events included, so that starting it on the worker
+ * cannot fail for want of memory. On error the sockets are NOT closed (the caller keeps them). */
+int session_create(struct session **out, const struct session_params *p);
+/* Worker thread: arm the sockets and the RTCP timer. `rx` is scratch owned by the caller and
+ * shared by the sessions of one worker loop. -EIO if libevent refuses (the session stays
+ * silent but can still be destroyed). */
+int session_start(struct session *s, const struct session_ops *ops, void *owner,
+                  struct udp_rx_batch *rx);
+/* Sends an RTCP BYE when started and a destination is known, then closes and frees. */
+void session_destroy(struct session **sp);
+
+/* Queue a decrypted RTP packet from another participant, rewritten to this session's SSRC,
+ * sequence and timestamp line and protected with its key. Returns 1 when this made the queue
+ * non-empty (the caller should flush the session later), 0 when queued, or -errno (dropped). */
+int session_forward_rtp(struct session *s, const uint8_t *pkt, size_t len,
+                        const struct rtp_hdr *h);
+/* Send what is queued. */
+void session_flush(struct session *s);
+
+/* The participant's receive address is known (named at join, or latched). */
+int session_has_destination(const struct session *s);
+
+#endif
