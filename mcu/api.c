@@ -106,7 +106,8 @@ static int post_meeting(struct api *api, struct api_req *rq)
     if (time_parse(start, confmgr_now(api->cm), &spec.start_unix))
         return api_fail(rq, 400, -EINVAL,
                         "\"start\" must be \"now\", relative like \"+15m\", or ISO-8601 like "
-                        "\"2026-11-24T10:00:00Z\"; got \"%s\"", start);
+                        "\"2026-11-24T10:00:00Z\"; got \"%s\"",
+                        start);
     spec.end_unix = spec.start_unix + 60 * jsonspec_int(rq->body, "duration", 60);
     spec.pin = jsonspec_str(rq->body, "pin", NULL);
     spec.max = (unsigned)jsonspec_int(rq->body, "max", 100);
@@ -215,7 +216,8 @@ static int parse_join(struct api_req *rq, struct join_spec *js)
         if (udp_addr_parse(&js->recv, recv))
             return api_fail(rq, 400, -EINVAL,
                             "\"recv\" must be a numeric HOST:PORT such as 127.0.0.1:5004; got "
-                            "\"%s\"", recv);
+                            "\"%s\"",
+                            recv);
         js->has_recv = 1;
     }
     const char *audio = jsonspec_str(rq->body, "audio", "opus");
@@ -225,8 +227,7 @@ static int parse_join(struct api_req *rq, struct join_spec *js)
     const char *video = jsonspec_str(rq->body, "video", "none");
     if (strcmp(video, "none"))
         return api_fail(rq, 400, -ENOTSUP, "video is not supported yet: use \"none\"");
-    rtpsec_suite_parse(jsonspec_str(rq->body, "srtp_suite", "AES_CM_128_HMAC_SHA1_80"),
-                       &js->suite);
+    rtpsec_suite_parse(jsonspec_str(rq->body, "srtp_suite", "AES_CM_128_HMAC_SHA1_80"), &js->suite);
     return 0;
 }
 
@@ -260,9 +261,8 @@ static json_t *join_json(struct api *api, const struct meeting *m, const struct 
         sdp[0] = '\0';
     return json_pack("{s:s, s:s, s:s, s:{s:s, s:i, s:i, s:s, s:s}, s:s}", "meeting", m->id,
                      "participant", p->id, "name", p->name, "audio", "host",
-                     confmgr_media_ip(api->cm), "port", p->port, "payload_type", 111,
-                     "srtp_suite", rtpsec_suite_name(p->suite), "srtp_key", p->rx_key_b64, "sdp",
-                     sdp);
+                     confmgr_media_ip(api->cm), "port", p->port, "payload_type", 111, "srtp_suite",
+                     rtpsec_suite_name(p->suite), "srtp_key", p->rx_key_b64, "sdp", sdp);
 }
 
 static int post_participant(struct api *api, struct api_req *rq)
@@ -303,12 +303,11 @@ static json_t *stats_json(struct pstats *s)
 static json_t *participant_json(struct participant *p)
 {
     char joined[32], recv[80];
-    return json_pack("{s:s, s:s, s:s, s:i, s:o, s:o}", "id", p->id, "name", p->name, "joined",
-                     time_format_utc(p->joined_unix, joined, sizeof(joined)), "port", p->port,
-                     "recv",
-                     p->has_recv ? json_string(udp_addr_str(&p->recv, recv, sizeof(recv)))
-                                 : json_null(),
-                     "stats", stats_json(&p->stats));
+    return json_pack(
+        "{s:s, s:s, s:s, s:i, s:o, s:o}", "id", p->id, "name", p->name, "joined",
+        time_format_utc(p->joined_unix, joined, sizeof(joined)), "port", p->port, "recv",
+        p->has_recv ? json_string(udp_addr_str(&p->recv, recv, sizeof(recv))) : json_null(),
+        "stats", stats_json(&p->stats));
 }
 
 static int list_participants(struct api *api, struct api_req *rq)

@@ -12,13 +12,13 @@ struct evbuffer;
 #define API_MAX_PARAMS 4
 
 struct api_req {
-    int method;                         /* EVHTTP_REQ_* */
-    const char *param[API_MAX_PARAMS];  /* path segments matched by ":name" in the route */
-    const json_t *body;                 /* parsed JSON body, or NULL when there was none */
-    int status;                         /* reply status */
-    json_t *reply;                      /* JSON reply, owned by the request */
-    struct evbuffer *text;              /* or a plain-text reply (the caller allocates it) */
-    char error[256];                    /* error message when the handler fails */
+    int method;                        /* EVHTTP_REQ_* */
+    const char *param[API_MAX_PARAMS]; /* path segments matched by ":name" in the route */
+    const json_t *body;                /* parsed JSON body, or NULL when there was none */
+    int status;                        /* reply status */
+    json_t *reply;                     /* JSON reply, owned by the request */
+    struct evbuffer *text;             /* or a plain-text reply (the caller allocates it) */
+    char error[256];                   /* error message when the handler fails */
 };
 
 struct api {

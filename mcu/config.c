@@ -58,8 +58,10 @@ static int set_ports(struct mcu_config *c, const char *v, char *err, size_t cap)
     int used = 0;
     if (sscanf(v, "%u-%u%n", &lo, &hi, &used) != 2 || v[used] || lo < 1024 || hi > 65535 ||
         hi < lo + 3) {
-        snprintf(err, cap, "ports must be LO-HI within 1024-65535 with room for two pairs, "
-                           "like 40000-49999, not \"%s\"", v);
+        snprintf(err, cap,
+                 "ports must be LO-HI within 1024-65535 with room for two pairs, "
+                 "like 40000-49999, not \"%s\"",
+                 v);
         return -EINVAL;
     }
     c->port_lo = (uint16_t)lo;
@@ -116,8 +118,10 @@ int config_set(struct mcu_config *c, const char *key, const char *v, char *err, 
         snprintf(c->log_level, sizeof(c->log_level), "%s", v);
         return 0;
     }
-    snprintf(err, cap, "unknown setting \"%s\" (known: data, listen, media-ip, ports, workers, "
-                       "cpu-mask, log-level)", key);
+    snprintf(err, cap,
+             "unknown setting \"%s\" (known: data, listen, media-ip, ports, workers, "
+             "cpu-mask, log-level)",
+             key);
     return -EINVAL;
 }
 

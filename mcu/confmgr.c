@@ -250,8 +250,7 @@ static void op_add(void *arg)
     struct op *op = arg;
     int err = conference_add(op->conf, op->session);
     if (err)
-        log_ratelimited(LOG_ERR, "adding a session to its conference failed: %s",
-                        strerror(-err));
+        log_ratelimited(LOG_ERR, "adding a session to its conference failed: %s", strerror(-err));
     mcu_free(op);
 }
 
@@ -380,8 +379,7 @@ int confmgr_meeting_refresh(struct confmgr *cm, struct meeting *m)
     return 0;
 }
 
-static int alloc_pair(struct confmgr *cm, const char *ip, int *fd_rtp, int *fd_rtcp,
-                      uint16_t *port)
+static int alloc_pair(struct confmgr *cm, const char *ip, int *fd_rtp, int *fd_rtcp, uint16_t *port)
 {
     for (unsigned tries = 0; tries < cm->npairs; tries++) {
         unsigned i = cm->next_pair;

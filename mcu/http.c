@@ -36,8 +36,7 @@ static void send_json(struct evhttp_request *r, int status, json_t *j)
     char *text = json_dumps(j, JSON_COMPACT);
     if (out && text) {
         evbuffer_add_printf(out, "%s\n", text);
-        evhttp_add_header(evhttp_request_get_output_headers(r), "Content-Type",
-                          "application/json");
+        evhttp_add_header(evhttp_request_get_output_headers(r), "Content-Type", "application/json");
         evhttp_send_reply(r, status, NULL, out);
     } else {
         evhttp_send_error(r, 500, "out of memory");
@@ -127,8 +126,8 @@ static int read_body(struct evhttp_request *r, json_t **body)
     *body = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!*body) {
         char msg[256];
-        snprintf(msg, sizeof(msg), "the body is not valid JSON: %s (line %d, column %d)",
-                 jerr.text, jerr.line, jerr.column);
+        snprintf(msg, sizeof(msg), "the body is not valid JSON: %s (line %d, column %d)", jerr.text,
+                 jerr.line, jerr.column);
         send_error(r, 400, -EBADMSG, msg);
         return -1;
     }

@@ -71,8 +71,7 @@ static int check_value(const struct jsonspec *p, const json_t *v, char *err, siz
     return -EINVAL;
 }
 
-int jsonspec_check(const json_t *body, const struct jsonspec *spec, size_t n, char *err,
-                   size_t cap)
+int jsonspec_check(const json_t *body, const struct jsonspec *spec, size_t n, char *err, size_t cap)
 {
     if (!json_is_object(body)) {
         snprintf(err, cap, "the request body must be a JSON object");

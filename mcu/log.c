@@ -39,8 +39,7 @@ int log_limit_pass(struct log_limit *l, unsigned *suppressed)
 {
     uint64_t now = clock_now_us();
     uint64_t next = atomic_load_explicit(&l->next_us, memory_order_relaxed);
-    if (now < next ||
-        !atomic_compare_exchange_strong(&l->next_us, &next, now + 1000000)) {
+    if (now < next || !atomic_compare_exchange_strong(&l->next_us, &next, now + 1000000)) {
         atomic_fetch_add_explicit(&l->suppressed, 1, memory_order_relaxed);
         return 0;
     }

@@ -5,6 +5,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "alloc.h"
 
@@ -19,11 +20,21 @@ struct loop {
     struct event *wake;
     pthread_mutex_t lock;
     struct post *head, *tail;
+    atomic_int stopping;
 };
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static int global_err;
+
+static void global_init(void)
+{
+    global_err = evthread_use_pthreads() ? -ENOSYS : 0;
+}
 
 int loop_global_init(void)
 {
-    return evthread_use_pthreads() ? -ENOSYS : 0;
+    pthread_once(&global_once, global_init);
+    return global_err;
 }
 
 static struct post *take_all(struct loop *l)
@@ -53,6 +64,11 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 
 int loop_create(struct loop **out)
 {
+    /* Without libevent's thread support a post or stop from another thread would not wake the
+     * loop: make sure it is on, whoever creates the first loop. */
+    int err = loop_global_init();
+    if (err)
+        return err;
     struct loop *l = mcu_calloc(1, sizeof(*l));
     if (!l)
         return -ENOMEM;
@@ -114,10 +130,24 @@ int loop_post(struct loop *l, loop_fn fn, void *arg)
 int loop_run(struct loop *l)
 {
     /* EVLOOP_NO_EXIT_ON_EMPTY: a worker with no conference yet must still wait for posts. */
-    return event_base_loop(l->base, EVLOOP_NO_EXIT_ON_EMPTY) < 0 ? -EIO : 0;
+    while (!atomic_load(&l->stopping)) {
+        if (event_base_loop(l->base, EVLOOP_NO_EXIT_ON_EMPTY) < 0)
+            return -EIO;
+    }
+    return 0;
+}
+
+static void break_here(void *arg)
+{
+    struct loop *l = arg;
+    event_base_loopbreak(l->base);
 }
 
 void loop_stop(struct loop *l)
 {
-    event_base_loopbreak(l->base);
+    atomic_store(&l->stopping, 1);
+    /* event_base_loop() forgets a loopbreak() made before it started, so the break travels as a
+     * post: it stays queued until the loop runs it on its own thread. */
+    if (loop_post(l, break_here, l))
+        event_base_loopbreak(l->base);
 }

@@ -8,7 +8,7 @@ struct loop;
 
 typedef void (*loop_fn)(void *arg);
 
-/* Call once, before any loop is created, to make libevent thread-aware. */
+/* Make libevent thread-aware; loop_create does it too, so calling it is optional. Idempotent. */
 int loop_global_init(void);
 
 int loop_create(struct loop **out);

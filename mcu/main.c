@@ -170,8 +170,8 @@ static void print_ready(const struct server *s, int token_created)
            "--sdp ada.sdp\n"
            "The join prints the address and SRTP key to send to, and ffmpeg commands to send\n"
            "and receive. Stop with Ctrl-C.\n",
-           s->cfg.listen_host, s->cfg.listen_port, s->cfg.media_ip, s->cfg.port_lo,
-           s->cfg.port_hi, s->cfg.workers, s->cfg.data_dir,
+           s->cfg.listen_host, s->cfg.listen_port, s->cfg.media_ip, s->cfg.port_lo, s->cfg.port_hi,
+           s->cfg.workers, s->cfg.data_dir,
            token_created ? " (new admin token in admin.token)" : "", s->cfg.data_dir,
            s->cfg.data_dir);
     fflush(stdout);
@@ -226,9 +226,10 @@ static int open_data(struct server *s, int *token_created, char *token, size_t c
 static int start(struct server *s, const char *token)
 {
     int err = loop_create(&s->control);
-    struct confmgr_params cp = {
-        .port_lo = s->cfg.port_lo, .port_hi = s->cfg.port_hi, .workers = s->cfg.workers,
-        .store = s->store};
+    struct confmgr_params cp = {.port_lo = s->cfg.port_lo,
+                                .port_hi = s->cfg.port_hi,
+                                .workers = s->cfg.workers,
+                                .store = s->store};
     snprintf(cp.media_ip, sizeof(cp.media_ip), "%s", s->cfg.media_ip);
     if (!err)
         err = confmgr_create(&s->cm, &cp);

@@ -10,11 +10,11 @@
 #include "rtpsec.h"
 #include "udp.h"
 
-#define MEETING_ID_LEN 10 /* "m-" + 8 */
-#define MEETING_TITLE_MAX 200
-#define MEETING_PIN_MAX 16
+#define MEETING_ID_LEN           10 /* "m-" + 8 */
+#define MEETING_TITLE_MAX        200
+#define MEETING_PIN_MAX          16
 #define MEETING_MAX_PARTICIPANTS 10000
-#define PARTICIPANT_NAME_MAX 64
+#define PARTICIPANT_NAME_MAX     64
 
 enum meeting_state { MEETING_SCHEDULED, MEETING_OPEN, MEETING_ENDED, MEETING_CANCELLED };
 enum meeting_mode { MEETING_FORWARD, MEETING_MIX };
@@ -32,8 +32,8 @@ struct participant {
     int has_recv;
     struct udp_addr recv;
     enum rtpsec_suite suite;
-    char rx_key_b64[64]; /* what the participant sends with */
-    char tx_key_b64[64]; /* what the participant's receiver decrypts with */
+    char rx_key_b64[64];     /* what the participant sends with */
+    char tx_key_b64[64];     /* what the participant's receiver decrypts with */
     struct session *session; /* handle for the worker; never dereferenced here */
     struct pstats stats;
 };

@@ -16,13 +16,13 @@ enum rtcp_type {
     RTCP_PSFB = 206,  /* FMT 1 = PLI, FMT 4 = FIR */
 };
 
-#define RTCP_FB_NACK 1
-#define RTCP_FB_PLI 1
-#define RTCP_FB_FIR 4
+#define RTCP_FB_NACK    1
+#define RTCP_FB_PLI     1
+#define RTCP_FB_FIR     4
 #define RTCP_MAX_BLOCKS 31
-#define RTCP_MAX_NACK 64 /* sequence numbers reported per parsed NACK packet */
-#define RTCP_MAX_BYE 31
-#define RTCP_MAX_FIR 8
+#define RTCP_MAX_NACK   64 /* sequence numbers reported per parsed NACK packet */
+#define RTCP_MAX_BYE    31
+#define RTCP_MAX_FIR    8
 
 struct rtcp_report_block {
     uint32_t ssrc;

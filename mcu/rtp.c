@@ -130,8 +130,8 @@ void rtp_write_header(uint8_t *buf, int marker, uint8_t pt, uint16_t seq, uint32
 }
 
 int rtp_write_header_ext(uint8_t *buf, size_t cap, int marker, uint8_t pt, uint16_t seq,
-                         uint32_t ts, uint32_t ssrc, const uint8_t *ids,
-                         const uint8_t *const *vals, const uint8_t *lens, unsigned n)
+                         uint32_t ts, uint32_t ssrc, const uint8_t *ids, const uint8_t *const *vals,
+                         const uint8_t *lens, unsigned n)
 {
     if (cap < RTP_HDR_MIN)
         return -ENOSPC;

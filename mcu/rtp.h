@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RTP_HDR_MIN 12
+#define RTP_HDR_MIN  12
 #define RTP_MAX_CSRC 15
 
 /* RFC 8285 profile values of the extension block. */
@@ -47,8 +47,8 @@ void rtp_write_header(uint8_t *buf, int marker, uint8_t pt, uint16_t seq, uint32
 /* Build header + one-byte-form extension elements. `ids`/`vals`/`lens` give n elements (lens
  * 1..16). Returns header length written, or -ENOSPC / -EINVAL. */
 int rtp_write_header_ext(uint8_t *buf, size_t cap, int marker, uint8_t pt, uint16_t seq,
-                         uint32_t ts, uint32_t ssrc, const uint8_t *ids,
-                         const uint8_t *const *vals, const uint8_t *lens, unsigned n);
+                         uint32_t ts, uint32_t ssrc, const uint8_t *ids, const uint8_t *const *vals,
+                         const uint8_t *lens, unsigned n);
 
 /* Rewrite SSRC/seq/ts of an already-built packet in place (len >= 12 checked by caller). */
 void rtp_rewrite(uint8_t *buf, uint16_t seq, uint32_t ts, uint32_t ssrc);

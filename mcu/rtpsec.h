@@ -14,7 +14,7 @@ enum rtpsec_suite {
     RTPSEC_SUITE_COUNT,
 };
 
-#define RTPSEC_MAX_KEY 46    /* master key + salt, largest suite */
+#define RTPSEC_MAX_KEY     46  /* master key + salt, largest suite */
 #define RTPSEC_MAX_TRAILER 144 /* bytes protect may add (SRTP_MAX_TRAILER_LEN + SRTCP index) */
 
 enum rtpsec_dir { RTPSEC_INBOUND, RTPSEC_OUTBOUND };

@@ -18,7 +18,7 @@
 #include "rtpstat.h"
 
 #define RTCP_INTERVAL_US 2500000u /* mean report interval; randomized 0.5x..1.5x (RFC 3550 6.3) */
-#define RX_BURSTS_MAX 4           /* recvmmsg calls per wake-up, so one flood cannot starve */
+#define RX_BURSTS_MAX    4        /* recvmmsg calls per wake-up, so one flood cannot starve */
 
 struct session {
     struct session_params p;
@@ -305,7 +305,8 @@ static void send_rtcp_compound(struct session *s, int bye)
 static void schedule_report(struct session *s)
 {
     uint64_t us = RTCP_INTERVAL_US / 2 + rand32() % RTCP_INTERVAL_US;
-    struct timeval tv = {.tv_sec = (time_t)(us / 1000000u), .tv_usec = (suseconds_t)(us % 1000000u)};
+    struct timeval tv = {.tv_sec = (time_t)(us / 1000000u),
+                         .tv_usec = (suseconds_t)(us % 1000000u)};
     evtimer_add(s->ev_report, &tv);
 }
 
@@ -349,8 +350,7 @@ static void map_forward(struct session *s, const struct rtp_hdr *h, uint16_t *se
     *ts = h->ts + s->fwd_ts_off;
 }
 
-int session_forward_rtp(struct session *s, const uint8_t *pkt, size_t len,
-                        const struct rtp_hdr *h)
+int session_forward_rtp(struct session *s, const uint8_t *pkt, size_t len, const struct rtp_hdr *h)
 {
     if (!s->has_dst)
         return -ENOTCONN;

@@ -33,7 +33,7 @@ struct session_params {
     uint8_t tx_pt;
     uint32_t clock_rate;
     char cname[40];
-    struct pstats *stats; /* owned by the caller; must outlive the session */
+    struct pstats *stats;    /* owned by the caller; must outlive the session */
     struct event_base *base; /* the worker's loop the session will run on */
 };
 
@@ -60,8 +60,7 @@ void session_destroy(struct session **sp);
 /* Queue a decrypted RTP packet from another participant, rewritten to this session's SSRC,
  * sequence and timestamp line and protected with its key. Returns 1 when this made the queue
  * non-empty (the caller should flush the session later), 0 when queued, or -errno (dropped). */
-int session_forward_rtp(struct session *s, const uint8_t *pkt, size_t len,
-                        const struct rtp_hdr *h);
+int session_forward_rtp(struct session *s, const uint8_t *pkt, size_t len, const struct rtp_hdr *h);
 /* Send what is queued. */
 void session_flush(struct session *s);
 

@@ -7,10 +7,10 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#define UDP_BATCH 32    /* packets per recvmmsg */
+#define UDP_BATCH    32 /* packets per recvmmsg */
 #define UDP_TX_BATCH 16 /* packets queued per socket before a sendmmsg */
-#define UDP_MTU 1500
-#define UDP_BUF 2048 /* MTU + room for the SRTP trailer added in place */
+#define UDP_MTU      1500
+#define UDP_BUF      2048 /* MTU + room for the SRTP trailer added in place */
 
 struct udp_addr {
     struct sockaddr_storage ss;

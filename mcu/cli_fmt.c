@@ -1,0 +1,426 @@
+/* Human-readable output of mcuctl (see cli_fmt.h); scripts use --json instead. */
+#include "cli_fmt.h"
+
+#include <string.h>
+
+#define COLS_MAX 8
+#define CELL_MAX 96
+
+/* A table whose rows come from one JSON array, one row function filling the cells of an item. */
+struct table {
+    const char *head[COLS_MAX];
+    bool right[COLS_MAX]; /* right-aligned: numbers */
+    size_t ncols;
+    void (*row)(const json_t *item, char cell[][CELL_MAX]);
+};
+
+const char *fmt_get_str(const json_t *obj, const char *key, const char *dflt)
+{
+    const char *s = json_string_value(json_object_get(obj, key));
+    return s ? s : dflt;
+}
+
+static double get_num(const json_t *obj, const char *key)
+{
+    return json_number_value(json_object_get(obj, key)); /* 0 when missing: a blank stat */
+}
+
+/* Copies server text for the terminal: control characters (C0, DEL, C1) become '?' so a name
+ * cannot carry escape sequences, and truncation never splits a UTF-8 character. */
+static void clean(char *dst, size_t n, const char *src)
+{
+    size_t o = 0;
+    const unsigned char *s = (const unsigned char *)src;
+    for (; *s && o + 1 < n; s++) {
+        if (s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f) {
+            dst[o++] = '?';
+            s++;
+        } else {
+            dst[o++] = (char)(*s < 0x20 || *s == 0x7f ? '?' : *s);
+        }
+    }
+    if ((*s & 0xc0) == 0x80) { /* cut inside a character: drop the part that was copied */
+        while (o > 0 && ((unsigned char)dst[o - 1] & 0xc0) == 0x80)
+            o--;
+        if (o > 0)
+            o--;
+    }
+    dst[o] = '\0';
+}
+
+void fmt_put_clean(FILE *out, const char *s)
+{
+    char buf[512];
+    clean(buf, sizeof(buf), s);
+    fputs(buf, out);
+}
+
+/* Terminal columns of UTF-8 text, counting one per character (good enough for names). */
+static size_t width(const char *s)
+{
+    size_t w = 0;
+    for (; *s; s++)
+        w += ((unsigned char)*s & 0xc0) != 0x80;
+    return w;
+}
+
+void fmt_shell_word(FILE *out, const char *s)
+{
+    static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                               "_-.,/:=+@%";
+    if (*s && strspn(s, safe) == strlen(s)) {
+        fputs(s, out);
+        return;
+    }
+    fputc('\'', out);
+    for (; *s; s++) {
+        if (*s == '\'')
+            fputs("'\\''", out);
+        else
+            fputc(*s, out);
+    }
+    fputc('\'', out);
+}
+
+static void print_row(FILE *out, const struct table *t, const size_t *w, char cell[][CELL_MAX])
+{
+    for (size_t i = 0; i < t->ncols; i++) {
+        size_t pad = w[i] - width(cell[i]);
+        bool last = i + 1 == t->ncols;
+        if (t->right[i])
+            fprintf(out, "%*s", (int)pad, "");
+        fputs(cell[i], out);
+        if (!t->right[i] && !last)
+            fprintf(out, "%*s", (int)pad, "");
+        fputs(last ? "\n" : "  ", out);
+    }
+}
+
+static void table_print(FILE *out, const struct table *t, const json_t *items)
+{
+    char cell[COLS_MAX][CELL_MAX];
+    size_t w[COLS_MAX];
+    size_t idx;
+    const json_t *item;
+    for (size_t i = 0; i < t->ncols; i++)
+        w[i] = width(t->head[i]);
+    json_array_foreach(items, idx, item)
+    {
+        t->row(item, cell);
+        for (size_t i = 0; i < t->ncols; i++)
+            w[i] = width(cell[i]) > w[i] ? width(cell[i]) : w[i];
+    }
+    for (size_t i = 0; i < t->ncols; i++)
+        snprintf(cell[i], CELL_MAX, "%s", t->head[i]);
+    print_row(out, t, w, cell);
+    json_array_foreach(items, idx, item)
+    {
+        t->row(item, cell);
+        print_row(out, t, w, cell);
+    }
+}
+
+void fmt_meeting(FILE *out, const json_t *m)
+{
+    fputs("Meeting ", out);
+    fmt_put_clean(out, fmt_get_str(m, "id", "?"));
+    fputs(" \"", out);
+    fmt_put_clean(out, fmt_get_str(m, "title", ""));
+    fputs("\"\n  state         ", out);
+    fmt_put_clean(out, fmt_get_str(m, "state", "?"));
+    fputs("\n  starts        ", out);
+    fmt_put_clean(out, fmt_get_str(m, "start", "?"));
+    fputs("\n  ends          ", out);
+    fmt_put_clean(out, fmt_get_str(m, "end", "?"));
+    fprintf(out, " (%.0f min)\n", get_num(m, "duration"));
+    fprintf(out, "  participants  %.0f of at most %.0f\n", get_num(m, "participants"),
+            get_num(m, "max"));
+    fprintf(out, "  PIN           %s\n",
+            json_is_true(json_object_get(m, "has_pin")) ? "yes" : "no");
+    fputs("  audio         ", out);
+    fmt_put_clean(out, fmt_get_str(m, "mode", "?"));
+    fputs("\n  video         ", out);
+    fmt_put_clean(out, fmt_get_str(m, "video", "?"));
+    fputs(", layout ", out);
+    fmt_put_clean(out, fmt_get_str(m, "layout", "?"));
+    fputc('\n', out);
+}
+
+static void meeting_row(const json_t *m, char cell[][CELL_MAX])
+{
+    clean(cell[0], CELL_MAX, fmt_get_str(m, "id", "?"));
+    clean(cell[1], CELL_MAX, fmt_get_str(m, "state", "?"));
+    clean(cell[2], CELL_MAX, fmt_get_str(m, "start", "?"));
+    snprintf(cell[3], CELL_MAX, "%.0f", get_num(m, "duration"));
+    snprintf(cell[4], CELL_MAX, "%.0f/%.0f", get_num(m, "participants"), get_num(m, "max"));
+    snprintf(cell[5], CELL_MAX, "%s", json_is_true(json_object_get(m, "has_pin")) ? "yes" : "no");
+    clean(cell[6], CELL_MAX, fmt_get_str(m, "title", ""));
+}
+
+void fmt_meeting_list(FILE *out, const json_t *reply)
+{
+    static const struct table t = {
+        .head = {"ID", "STATE", "START (UTC)", "MIN", "PEOPLE", "PIN", "TITLE"},
+        .right = {false, false, false, true, true, false, false},
+        .ncols = 7,
+        .row = meeting_row,
+    };
+    const json_t *list = json_object_get(reply, "meetings");
+    if (json_array_size(list) == 0) {
+        fputs("No meetings. Schedule one with: mcuctl schedule --title \"Standup\"\n", out);
+        return;
+    }
+    table_print(out, &t, list);
+}
+
+static void participant_row(const json_t *p, char cell[][CELL_MAX])
+{
+    const json_t *st = json_object_get(p, "stats");
+    double rx = get_num(st, "rx_packets"), lost = get_num(st, "rx_lost");
+    /* Loss as a share of what the sender sent, which is what was received plus what was not. */
+    double pct = rx + lost > 0 ? 100.0 * lost / (rx + lost) : 0.0;
+    clean(cell[0], CELL_MAX, fmt_get_str(p, "id", "?"));
+    clean(cell[1], CELL_MAX, fmt_get_str(p, "name", ""));
+    snprintf(cell[2], CELL_MAX, "%.0f", rx);
+    snprintf(cell[3], CELL_MAX, "%.0f (%.1f%%)", lost, pct);
+    snprintf(cell[4], CELL_MAX, "%.1f ms", get_num(st, "rx_jitter_ms"));
+    snprintf(cell[5], CELL_MAX, "%.0f", get_num(st, "tx_packets"));
+    snprintf(cell[6], CELL_MAX, "%.0f", get_num(st, "tx_rtcp"));
+}
+
+/* Points at the likely cause when a participant's counters show trouble. */
+static void participant_notes(FILE *out, const json_t *list)
+{
+    size_t idx;
+    const json_t *p;
+    json_array_foreach(list, idx, p)
+    {
+        const json_t *st = json_object_get(p, "stats");
+        char id[80];
+        clean(id, sizeof(id), fmt_get_str(p, "id", "?"));
+        if (get_num(st, "rx_auth_fail") > 0)
+            fprintf(out, "%s: %.0f packets failed SRTP authentication (sent with another key?)\n",
+                    id, get_num(st, "rx_auth_fail"));
+        if (get_num(st, "rx_malformed") > 0)
+            fprintf(out, "%s: %.0f malformed packets dropped\n", id, get_num(st, "rx_malformed"));
+        if (get_num(st, "rx_packets") == 0)
+            fprintf(out, "%s: nothing received yet; start its sender (mcuctl join printed it)\n",
+                    id);
+    }
+}
+
+void fmt_participants(FILE *out, const json_t *reply, const char *meeting_id)
+{
+    static const struct table t = {
+        .head = {"ID", "NAME", "RX PKTS", "LOSS", "JITTER", "TX PKTS", "RTCP SENT"},
+        .right = {false, false, true, true, true, true, true},
+        .ncols = 7,
+        .row = participant_row,
+    };
+    const json_t *list = json_object_get(reply, "participants");
+    if (json_array_size(list) == 0) {
+        fprintf(out, "No participants in %s. Join with: mcuctl join %s --name alice\n", meeting_id,
+                meeting_id);
+        return;
+    }
+    table_print(out, &t, list);
+    participant_notes(out, list);
+}
+
+/* FFmpeg encoder arguments for the audio codec: the answer's "codec" if it names one, else what
+ * --audio asked for, else what the static payload types 0 and 8 mean. */
+static const char *audio_encoder(const json_t *media, const char *asked)
+{
+    double pt = get_num(media, "payload_type");
+    const char *codec = fmt_get_str(media, "codec", asked);
+    if (!codec)
+        codec = pt == 0 ? "pcmu" : pt == 8 ? "pcma" : "opus";
+    if (strcmp(codec, "pcmu") == 0)
+        return "-c:a pcm_mulaw -ar 8000 -ac 1";
+    if (strcmp(codec, "pcma") == 0)
+        return "-c:a pcm_alaw -ar 8000 -ac 1";
+    return "-c:a libopus";
+}
+
+static const char *video_encoder(const json_t *media)
+{
+    if (strcmp(fmt_get_str(media, "codec", ""), "h264") == 0)
+        return "-c:v libx264 -preset ultrafast -tune zerolatency -g 30";
+    /* A negative cpu-used keeps libvpx real time; a short GOP lets late receivers start. */
+    return "-c:v libvpx -deadline realtime -cpu-used -6 -g 30";
+}
+
+static void print_sender(FILE *out, const char *kind, const json_t *media, const char *asked)
+{
+    char host[80], suite[64], key[128];
+    clean(host, sizeof(host), fmt_get_str(media, "host", "?"));
+    clean(suite, sizeof(suite), fmt_get_str(media, "srtp_suite", "?"));
+    clean(key, sizeof(key), fmt_get_str(media, "srtp_key", "?"));
+    int port = (int)get_num(media, "port");
+    bool v6 = strchr(host, ':') != NULL;
+    fprintf(out, "Send %s to %s%s%s:%d, RTP payload type %.0f, SRTP %s\n", kind, v6 ? "[" : "",
+            host, v6 ? "]" : "", port, get_num(media, "payload_type"), suite);
+    fprintf(out, "  key (SDES, base64): %s\n", key);
+    if (strncmp(suite, "AES_CM_128_", 11) != 0) {
+        fputs("  FFmpeg can only send AES_CM_128 suites; send with GStreamer's srtpenc, or join "
+              "again\n  with --srtp-suite AES_CM_128_HMAC_SHA1_80.\n",
+              out);
+        return;
+    }
+    bool audio = strcmp(kind, "audio") == 0;
+    /* The payload type is set because FFmpeg's own default (96/97) need not be the server's;
+     * rtcpport keeps the sender's RTCP on the media port instead of port+1. */
+    fprintf(out,
+            "  ffmpeg -re -f lavfi -i %s %s -f rtp -payload_type %.0f -srtp_out_suite %s "
+            "-srtp_out_params %s \"srtp://%s%s%s:%d?rtcpport=%d\"\n",
+            audio ? "sine=frequency=440" : "testsrc=size=640x360:rate=30",
+            audio ? audio_encoder(media, asked) : video_encoder(media),
+            get_num(media, "payload_type"), suite, key, v6 ? "[" : "", host, v6 ? "]" : "", port,
+            port);
+}
+
+static void print_receiver(FILE *out, const json_t *reply, const char *sdp_path, bool has_recv)
+{
+    const char *outfile = json_object_get(reply, "video") ? "out.mkv" : "out.wav";
+    fputs("Receive what the server sends you (start this before sending):\n"
+          "  ffmpeg -protocol_whitelist file,udp,rtp,srtp -i ",
+          out);
+    fmt_shell_word(out, sdp_path ? sdp_path : "recv.sdp");
+    fprintf(out, " %s\n", outfile);
+    if (!has_recv)
+        fputs("  Without --recv the server answers to the source of your first packet, but\n"
+              "  FFmpeg sends and receives on different sockets: join with --recv HOST:PORT to\n"
+              "  receive with FFmpeg.\n",
+              out);
+    if (sdp_path)
+        return;
+    /* Printed raw, not indented, so it can be pasted into a file as it is. */
+    fputs("  No --sdp FILE given: save the SDP between the lines as recv.sdp.\n-----\n", out);
+    const char *sdp = fmt_get_str(reply, "sdp", "");
+    for (const char *s = sdp; *s; s++) {
+        if (*s != '\r')
+            fputc(*s, out);
+    }
+    if (*sdp && sdp[strlen(sdp) - 1] != '\n')
+        fputc('\n', out);
+    fputs("-----\n", out);
+}
+
+void fmt_join(FILE *out, const json_t *reply, const struct join_asked *asked)
+{
+    char meeting[80], pid[80], name[160];
+    clean(meeting, sizeof(meeting), fmt_get_str(reply, "meeting", "?"));
+    clean(pid, sizeof(pid), fmt_get_str(reply, "participant", "?"));
+    clean(name, sizeof(name), fmt_get_str(reply, "name", ""));
+    fprintf(out, "Joined %s as %s (\"%s\").\n", meeting, pid, name);
+    if (asked->sdp_path)
+        fprintf(out, "Wrote the receiver's SDP to %s.\n", asked->sdp_path);
+    fputc('\n', out);
+    print_receiver(out, reply, asked->sdp_path, asked->has_recv);
+    static const char *const kinds[] = {"audio", "video"};
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        const json_t *media = json_object_get(reply, kinds[i]);
+        if (json_is_object(media))
+            print_sender(out, kinds[i], media, asked->audio);
+    }
+    fprintf(out, "\nLeave with: mcuctl leave %s %s\n", meeting, pid);
+}
+
+/* ---- help, rendered from the option and command tables ---- */
+
+void fmt_choices(const struct cli_opt *o, const char *sep, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    for (const char *const *ch = o->choices; *ch; ch++)
+        snprintf(buf + strlen(buf), n - strlen(buf), "%s%s", ch == o->choices ? "" : sep, *ch);
+}
+
+static void opt_metavar(const struct cli_opt *o, char *buf, size_t n)
+{
+    if (o->type == OPT_FLAG)
+        buf[0] = '\0';
+    else if (o->metavar)
+        snprintf(buf, n, " %s", o->metavar);
+    else {
+        buf[0] = ' ';
+        fmt_choices(o, "|", buf + 1, n - 1);
+    }
+}
+
+static void print_opt_lines(FILE *out, const struct cli_opt *tab)
+{
+    char mv[160], choices[160];
+    for (const struct cli_opt *o = tab; o->name; o++) {
+        opt_metavar(o, mv, sizeof(mv));
+        int w = fprintf(out, "  %s%s", o->name, mv);
+        if (w >= 27)
+            w = fprintf(out, "\n") - 1; /* a long metavar gets the help on its own line */
+        fprintf(out, "%*s%s", 28 - w, "", o->help);
+        if (o->choices && o->metavar) {
+            fmt_choices(o, ", ", choices, sizeof(choices));
+            if (28 + strlen(o->help) + 2 + strlen(choices) > 99)
+                fprintf(out, ":\n%28s%s", "", choices); /* keep the help within 100 columns */
+            else
+                fprintf(out, ": %s", choices);
+        }
+        fputs(o->required ? " (required)\n" : "\n", out);
+    }
+}
+
+/* The usage line, wrapped before column 100 with continuation lines indented. */
+static void print_usage(FILE *out, const struct cli_command *cmd)
+{
+    char mv[160], word[200];
+    int col = fprintf(out, "Usage: mcuctl %s", cmd->name);
+    for (size_t i = 0; i < cmd->max_args; i++) {
+        bool optional = i >= cmd->min_args;
+        snprintf(word, sizeof(word), optional ? " [%s]" : " %s", cmd->arg_names[i]);
+        col += fprintf(out, "%s", word);
+    }
+    for (const struct cli_opt *o = cmd->opts; o->name; o++) {
+        opt_metavar(o, mv, sizeof(mv));
+        snprintf(word, sizeof(word), o->required ? " %s%s" : " [%s%s]", o->name, mv);
+        if (col + (int)strlen(word) > 99)
+            col = fprintf(out, "\n      ") - 1;
+        col += fprintf(out, "%s", word);
+    }
+    fputs(col + 9 > 99 ? "\n       [--json]\n" : " [--json]\n", out);
+}
+
+void fmt_command_help(FILE *out, const struct cli_command *cmd)
+{
+    print_usage(out, cmd);
+    fprintf(out, "\n%s\n", cmd->about);
+    if (cmd->opts[0].name) {
+        fputs("\nOptions:\n", out);
+        print_opt_lines(out, cmd->opts);
+    }
+    fputs("\nGlobal options (before or after the command): --server URL, --token TOKEN, --data "
+          "DIR,\n--json; see mcuctl --help.\n",
+          out);
+    fprintf(out, "\nExamples:\n%s", cmd->examples);
+}
+
+void fmt_main_help(FILE *out, const struct cli_command *commands, const struct cli_opt *globals)
+{
+    fputs("mcuctl: schedule meetings on the MCU conferencing server and join them.\n\n"
+          "Usage: mcuctl [GLOBAL OPTIONS] COMMAND [ARGUMENTS] [OPTIONS]\n\nCommands:\n",
+          out);
+    for (const struct cli_command *cmd = commands; cmd->name; cmd++)
+        fprintf(out, "  %-14s%s\n", cmd->name, cmd->summary);
+    fputs("\nGlobal options (before or after the command):\n", out);
+    print_opt_lines(out, globals);
+    fputs("  -h, --help                help; mcuctl COMMAND --help explains one command\n"
+          "\nExample session:\n"
+          "  build/bin/mcu &                 # or: bash scripts/run.sh\n"
+          "  # mcuctl reads the admin token the server wrote to ./var/admin.token\n"
+          "  mcuctl schedule --title \"Standup\" --duration 30\n"
+          "  mcuctl join m-1a2b3c4d --name alice --recv 127.0.0.1:5004 --sdp alice.sdp\n"
+          "  # run the two ffmpeg commands join printed, then watch the packets flow:\n"
+          "  mcuctl participants m-1a2b3c4d\n"
+          "  mcuctl leave m-1a2b3c4d p-5e6f7a8b\n"
+          "  mcuctl cancel m-1a2b3c4d\n"
+          "  mcuctl --json list | jq -r '.meetings[].id'\n"
+          "\nExit status: 0 done, 1 the server refused or could not be reached, 2 bad arguments.\n",
+          out);
+}

@@ -1,0 +1,234 @@
+/* API handlers through the route table, with a real conference manager, store and sockets:
+ * every error path a client can hit, and the shapes scripts rely on. */
+#include <errno.h>
+#include <event2/http.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "api.h"
+#include "confmgr.h"
+#include "http.h"
+#include "rtpsec.h"
+#include "store.h"
+
+static int64_t fake_now = 1800000000;
+static int64_t clock_fn(void)
+{
+    return fake_now;
+}
+
+struct fixture {
+    struct store *store;
+    struct confmgr *cm;
+    struct api api;
+    struct api_req rq;
+};
+
+static int setup(void **state)
+{
+    static struct fixture f;
+    memset(&f, 0, sizeof(f));
+    if (rtpsec_global_init() || store_open(&f.store, ":memory:"))
+        return -1;
+    struct confmgr_params p = {.media_ip = "127.0.0.1",
+                               .port_lo = 47000,
+                               .port_hi = 47099,
+                               .workers = 1,
+                               .store = f.store};
+    if (confmgr_create(&f.cm, &p) || confmgr_start(f.cm))
+        return -1;
+    confmgr_set_clock(f.cm, clock_fn);
+    f.api.cm = f.cm;
+    *state = &f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    confmgr_destroy(&f->cm);
+    store_close(&f->store);
+    return 0;
+}
+
+/* Call the handler for METHOD PATTERN with params and a JSON body text; returns its result. */
+static int call(struct fixture *f, int method, const char *pattern, const char *p0, const char *p1,
+                const char *body)
+{
+    json_decref(f->rq.reply);
+    memset(&f->rq, 0, sizeof(f->rq));
+    f->rq.method = method;
+    f->rq.status = 200;
+    f->rq.param[0] = p0;
+    f->rq.param[1] = p1;
+    json_t *j = body ? json_loads(body, 0, NULL) : NULL;
+    assert_true(!body || j);
+    f->rq.body = j;
+    for (size_t i = 0; i < api_nroutes; i++) {
+        if (api_routes[i].method == method && !strcmp(api_routes[i].pattern, pattern)) {
+            int err = api_routes[i].fn(&f->api, &f->rq);
+            json_decref(j);
+            return err;
+        }
+    }
+    fail_msg("no route %s", pattern);
+    return 0;
+}
+
+static const char *reply_str(struct fixture *f, const char *key)
+{
+    return json_string_value(json_object_get(f->rq.reply, key));
+}
+
+#define MEETINGS "/api/v1/meetings"
+#define MEETING  "/api/v1/meetings/:id"
+#define PARTS    "/api/v1/meetings/:id/participants"
+#define PART     "/api/v1/meetings/:id/participants/:pid"
+
+static void test_meeting_errors(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(call(f, EVHTTP_REQ_POST, MEETINGS, 0, 0, NULL), -EINVAL);
+    assert_int_equal(f->rq.status, 400);
+    assert_int_equal(call(f, EVHTTP_REQ_POST, MEETINGS, 0, 0, "[1]"), -EINVAL);
+    assert_int_equal(call(f, EVHTTP_REQ_POST, MEETINGS, 0, 0, "{}"), -EINVAL);
+    assert_non_null(strstr(f->rq.error, "missing required field \"title\""));
+    assert_int_equal(call(f, EVHTTP_REQ_POST, MEETINGS, 0, 0, "{\"title\":\"x\",\"tilte\":1}"),
+                     -EINVAL);
+    assert_non_null(strstr(f->rq.error, "unknown field \"tilte\""));
+    assert_int_equal(call(f, EVHTTP_REQ_POST, MEETINGS, 0, 0, "{\"title\":5}"), -EINVAL);
+    assert_int_equal(call(f, EVHTTP_REQ_POST, MEETINGS, 0, 0, "{\"title\":\"\"}"), -EINVAL);
+    assert_int_equal(
+        call(f, EVHTTP_REQ_POST, MEETINGS, 0, 0, "{\"title\":\"x\",\"start\":\"tomorrow\"}"),
+        -EINVAL);
+    assert_non_null(strstr(f->rq.error, "ISO-8601"));
+    assert_int_equal(call(f, EVHTTP_REQ_POST, MEETINGS, 0, 0, "{\"title\":\"x\",\"max\":1}"),
+                     -EINVAL);
+    assert_int_equal(
+        call(f, EVHTTP_REQ_POST, MEETINGS, 0, 0, "{\"title\":\"x\",\"video\":\"hologram\"}"),
+        -EINVAL);
+    assert_non_null(strstr(f->rq.error, "one of: off, composite, forward"));
+    assert_int_equal(call(f, EVHTTP_REQ_POST, MEETINGS, 0, 0, "{\"title\":\"x\",\"pin\":\"12a\"}"),
+                     -EINVAL);
+    assert_int_equal(call(f, EVHTTP_REQ_GET, MEETING, "m-nothere", 0, NULL), -ENOENT);
+    assert_int_equal(f->rq.status, 404);
+    assert_int_equal(call(f, EVHTTP_REQ_DELETE, MEETING, "m-nothere", 0, NULL), -ENOENT);
+    assert_int_equal(call(f, EVHTTP_REQ_GET, PARTS, "m-nothere", 0, NULL), -ENOENT);
+}
+
+static void test_join_flow(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(call(f, EVHTTP_REQ_POST, MEETINGS, 0, 0,
+                          "{\"title\":\"Board\",\"pin\":\"4321\",\"max\":2}"),
+                     0);
+    assert_int_equal(f->rq.status, 201);
+    char id[32];
+    snprintf(id, sizeof(id), "%s", reply_str(f, "id"));
+    assert_string_equal(reply_str(f, "state"), "open");
+    assert_true(json_is_true(json_object_get(f->rq.reply, "has_pin")));
+    assert_null(json_object_get(f->rq.reply, "pin")); /* never echoed */
+
+    assert_int_equal(call(f, EVHTTP_REQ_POST, PARTS, id, 0, "{\"name\":\"Ada\"}"), -EPERM);
+    assert_int_equal(f->rq.status, 403);
+    assert_int_equal(call(f, EVHTTP_REQ_POST, PARTS, id, 0, "{\"name\":\"Ada\",\"pin\":\"1\"}"),
+                     -EPERM);
+    assert_int_equal(call(f, EVHTTP_REQ_POST, PARTS, id, 0,
+                          "{\"name\":\"Ada\",\"pin\":\"4321\",\"recv\":\"localhost:1\"}"),
+                     -EINVAL);
+    assert_non_null(strstr(f->rq.error, "HOST:PORT"));
+    assert_int_equal(call(f, EVHTTP_REQ_POST, PARTS, id, 0,
+                          "{\"name\":\"Ada\",\"pin\":\"4321\",\"audio\":\"pcmu\"}"),
+                     -ENOTSUP);
+    assert_int_equal(call(f, EVHTTP_REQ_POST, PARTS, id, 0,
+                          "{\"name\":\"Ada\",\"pin\":\"4321\",\"srtp_suite\":\"NONE\"}"),
+                     -EINVAL);
+
+    assert_int_equal(call(f, EVHTTP_REQ_POST, PARTS, id, 0,
+                          "{\"name\":\"Ada\",\"pin\":\"4321\",\"recv\":\"127.0.0.1:5004\"}"),
+                     0);
+    assert_int_equal(f->rq.status, 201);
+    json_t *audio = json_object_get(f->rq.reply, "audio");
+    assert_int_equal(json_integer_value(json_object_get(audio, "port")) % 2, 0);
+    assert_int_equal(strlen(json_string_value(json_object_get(audio, "srtp_key"))), 40);
+    const char *sdp = reply_str(f, "sdp");
+    assert_non_null(strstr(sdp, "m=audio 5004 RTP/SAVP 111"));
+    /* The receiver's key is the server's send key, not the participant's. */
+    assert_null(strstr(sdp, json_string_value(json_object_get(audio, "srtp_key"))));
+    char pid[32];
+    snprintf(pid, sizeof(pid), "%s", reply_str(f, "participant"));
+
+    assert_int_equal(
+        call(f, EVHTTP_REQ_POST, PARTS, id, 0,
+             "{\"name\":\"Bob\",\"pin\":\"4321\",\"srtp_suite\":\"AEAD_AES_128_GCM\"}"),
+        0);
+    audio = json_object_get(f->rq.reply, "audio");
+    assert_int_equal(strlen(json_string_value(json_object_get(audio, "srtp_key"))), 40);
+    assert_int_equal(call(f, EVHTTP_REQ_POST, PARTS, id, 0, "{\"name\":\"Cy\",\"pin\":\"4321\"}"),
+                     -EUSERS);
+    assert_int_equal(f->rq.status, 409);
+
+    assert_int_equal(call(f, EVHTTP_REQ_GET, PARTS, id, 0, NULL), 0);
+    assert_int_equal(json_array_size(json_object_get(f->rq.reply, "participants")), 2);
+    assert_int_equal(call(f, EVHTTP_REQ_DELETE, PART, id, "p-nothere", NULL), -ENOENT);
+    assert_int_equal(call(f, EVHTTP_REQ_DELETE, PART, id, pid, NULL), 0);
+    assert_int_equal(call(f, EVHTTP_REQ_GET, PARTS, id, 0, NULL), 0);
+    assert_int_equal(json_array_size(json_object_get(f->rq.reply, "participants")), 1);
+
+    assert_int_equal(call(f, EVHTTP_REQ_DELETE, MEETING, id, 0, NULL), 0);
+    assert_string_equal(reply_str(f, "state"), "cancelled");
+    assert_int_equal(call(f, EVHTTP_REQ_DELETE, MEETING, id, 0, NULL), -EALREADY);
+    assert_int_equal(call(f, EVHTTP_REQ_POST, PARTS, id, 0, "{\"name\":\"Ada\",\"pin\":\"4321\"}"),
+                     -ESHUTDOWN);
+    assert_non_null(strstr(f->rq.error, "cancelled"));
+}
+
+static void test_not_open_yet_then_ended(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(call(f, EVHTTP_REQ_POST, MEETINGS, 0, 0,
+                          "{\"title\":\"Later\",\"start\":\"+10m\",\"duration\":5}"),
+                     0);
+    char id[32];
+    snprintf(id, sizeof(id), "%s", reply_str(f, "id"));
+    assert_string_equal(reply_str(f, "state"), "scheduled");
+    assert_int_equal(call(f, EVHTTP_REQ_POST, PARTS, id, 0, "{\"name\":\"Early\"}"), -EAGAIN);
+    assert_int_equal(f->rq.status, 409);
+    char when[64];
+    snprintf(when, sizeof(when), "opens at %s", "2027-01-15T08:10:00Z");
+    assert_non_null(strstr(f->rq.error, when));
+    fake_now += 11 * 60;
+    assert_int_equal(call(f, EVHTTP_REQ_POST, PARTS, id, 0, "{\"name\":\"OnTime\"}"), 0);
+    fake_now += 10 * 60;
+    confmgr_tick(f->cm);
+    assert_int_equal(call(f, EVHTTP_REQ_GET, MEETING, id, 0, NULL), 0);
+    assert_string_equal(reply_str(f, "state"), "ended");
+    assert_int_equal(json_integer_value(json_object_get(f->rq.reply, "participants")), 0);
+    assert_int_equal(call(f, EVHTTP_REQ_POST, PARTS, id, 0, "{\"name\":\"Late\"}"), -ESHUTDOWN);
+}
+
+static void test_token_compare(void **state)
+{
+    assert_true(http_token_equal("secret", "secret"));
+    assert_false(http_token_equal("secreT", "secret"));
+    assert_false(http_token_equal("secret2", "secret"));
+    assert_false(http_token_equal("", "secret"));
+    assert_false(http_token_equal("sec", "secret"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_meeting_errors),
+        cmocka_unit_test(test_join_flow),
+        cmocka_unit_test(test_not_open_yet_then_ended),
+        cmocka_unit_test(test_token_compare),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,121 @@
+/* The SQLite meeting store: schema, save/update/load, history, and a database from the future. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "meeting.h"
+#include "store.h"
+
+static struct meeting sample(const char *id, const char *title)
+{
+    struct meeting m;
+    memset(&m, 0, sizeof(m));
+    snprintf(m.id, sizeof(m.id), "%s", id);
+    snprintf(m.title, sizeof(m.title), "%s", title);
+    m.start_unix = 1000;
+    m.end_unix = 4600;
+    snprintf(m.pin, sizeof(m.pin), "1234");
+    m.max = 50;
+    m.mode = MEETING_FORWARD;
+    snprintf(m.video, sizeof(m.video), "off");
+    snprintf(m.layout, sizeof(m.layout), "grid");
+    m.state = MEETING_SCHEDULED;
+    m.created_unix = 999;
+    return m;
+}
+
+struct collected {
+    unsigned n;
+    struct meeting m[4];
+};
+
+static int collect(void *arg, const struct meeting *m)
+{
+    struct collected *c = arg;
+    if (c->n < 4)
+        c->m[c->n++] = *m;
+    return 0;
+}
+
+static void test_save_load(void **state)
+{
+    struct store *s;
+    assert_int_equal(store_open(&s, ":memory:"), 0);
+    struct meeting a = sample("m-aaaaaaaa", "Standup"), b = sample("m-bbbbbbbb", "Review");
+    b.created_unix = 1001;
+    assert_int_equal(store_meeting_save(s, &a), 0);
+    assert_int_equal(store_meeting_save(s, &b), 0);
+    a.state = MEETING_CANCELLED;
+    snprintf(a.title, sizeof(a.title), "Standup (moved)");
+    assert_int_equal(store_meeting_save(s, &a), 0); /* update, not a second row */
+    struct collected c = {0};
+    assert_int_equal(store_meeting_load_all(s, collect, &c), 0);
+    assert_int_equal(c.n, 2);
+    assert_string_equal(c.m[0].id, "m-aaaaaaaa");
+    assert_string_equal(c.m[0].title, "Standup (moved)");
+    assert_int_equal(c.m[0].state, MEETING_CANCELLED);
+    assert_string_equal(c.m[0].pin, "1234");
+    assert_int_equal(c.m[0].max, 50);
+    assert_int_equal(c.m[0].end_unix, 4600);
+    assert_string_equal(c.m[1].title, "Review");
+    assert_int_equal(store_history_add(s, a.id, "p-1", "Ada", "join", 1200), 0);
+    store_close(&s);
+    assert_null(s);
+}
+
+static void test_persists_and_refuses_future(void **state)
+{
+    char path[] = "/tmp/mcu-store-XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    unlink(path);
+    struct store *s;
+    assert_int_equal(store_open(&s, path), 0);
+    struct meeting a = sample("m-cccccccc", "Kept");
+    assert_int_equal(store_meeting_save(s, &a), 0);
+    store_close(&s);
+    assert_int_equal(store_open(&s, path), 0);
+    struct collected c = {0};
+    assert_int_equal(store_meeting_load_all(s, collect, &c), 0);
+    assert_int_equal(c.n, 1);
+    assert_string_equal(c.m[0].title, "Kept");
+    store_close(&s);
+
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version=99", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(store_open(&s, path), -EPROTONOSUPPORT);
+    char aux[64];
+    unlink(path);
+    snprintf(aux, sizeof(aux), "%s-wal", path);
+    unlink(aux);
+    snprintf(aux, sizeof(aux), "%s-shm", path);
+    unlink(aux);
+}
+
+static void test_unopenable(void **state)
+{
+    struct store *s = NULL;
+    assert_int_equal(store_open(&s, "/nonexistent-dir/mcu.db"), -EIO);
+    assert_null(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_save_load),
+        cmocka_unit_test(test_persists_and_refuses_future),
+        cmocka_unit_test(test_unopenable),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
