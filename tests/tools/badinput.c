@@ -51,6 +51,9 @@ static unsigned malformed(void)
     send_raw(b, 40), n++;
     memset(b, 0xff, sizeof(b)); /* first byte outside every RFC 7983 range */
     send_raw(b, 64), n++;
+    uint8_t rtcp[16] = {0x80, 200, 0x00, 0x06}; /* an SR cut to 7 bytes */
+    send_raw(rtcp, 7), n++;
+    send_raw(rtcp, 15), n++; /* too short to hold an SRTCP index and tag */
     return n;
 }
 
