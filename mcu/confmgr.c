@@ -171,6 +171,7 @@ int confmgr_start(struct confmgr *cm)
         if (err)
             return err;
     }
+    confmgr_tick(cm); /* meetings that should be open are open before the first request */
     return 0;
 }
 

@@ -1,6 +1,8 @@
 /* RTCP compound parsing and building over caller buffers (RFC 3550, RFC 4585, RFC 5104). */
 #include "rtcp.h"
 
+#include "bytes.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -18,30 +20,6 @@
 #define SEQ_SPACE            65536u
 #define NTP_UNIX_OFFSET      2208988800u /* seconds from 1900 to 1970 */
 #define US_PER_S             1000000u
-
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
 
 static size_t align4(size_t n)
 {

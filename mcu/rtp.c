@@ -1,32 +1,10 @@
 /* RTP fixed header and RFC 8285 header extensions: parse and build. */
 #include "rtp.h"
 
+#include "bytes.h"
+
 #include <errno.h>
 #include <string.h>
-
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
 
 int rtp_parse(struct rtp_hdr *h, const uint8_t *buf, size_t len)
 {
@@ -37,15 +15,15 @@ int rtp_parse(struct rtp_hdr *h, const uint8_t *buf, size_t len)
     h->cc = buf[0] & 0x0f;
     h->marker = buf[1] >> 7;
     h->pt = buf[1] & 0x7f;
-    h->seq = rd16(buf + 2);
-    h->ts = rd32(buf + 4);
-    h->ssrc = rd32(buf + 8);
+    h->seq = get16(buf + 2);
+    h->ts = get32(buf + 4);
+    h->ssrc = get32(buf + 8);
 
     size_t off = RTP_HDR_MIN + 4u * h->cc;
     if (off > len)
         return -EBADMSG;
     for (unsigned i = 0; i < h->cc; i++)
-        h->csrc[i] = rd32(buf + RTP_HDR_MIN + 4 * i);
+        h->csrc[i] = get32(buf + RTP_HDR_MIN + 4 * i);
 
     h->ext_profile = 0;
     h->ext = NULL;
@@ -53,8 +31,8 @@ int rtp_parse(struct rtp_hdr *h, const uint8_t *buf, size_t len)
     if (h->has_ext) {
         if (off + 4 > len)
             return -EBADMSG;
-        h->ext_profile = rd16(buf + off);
-        h->ext_len = 4u * rd16(buf + off + 2);
+        h->ext_profile = get16(buf + off);
+        h->ext_len = 4u * get16(buf + off + 2);
         off += 4;
         if (h->ext_len > len - off)
             return -EBADMSG;
@@ -124,9 +102,9 @@ void rtp_write_header(uint8_t *buf, int marker, uint8_t pt, uint16_t seq, uint32
 {
     buf[0] = 0x80;
     buf[1] = (uint8_t)((marker ? 0x80 : 0) | (pt & 0x7f));
-    wr16(buf + 2, seq);
-    wr32(buf + 4, ts);
-    wr32(buf + 8, ssrc);
+    put16(buf + 2, seq);
+    put32(buf + 4, ts);
+    put32(buf + 8, ssrc);
 }
 
 int rtp_write_header_ext(uint8_t *buf, size_t cap, int marker, uint8_t pt, uint16_t seq,
@@ -152,8 +130,8 @@ int rtp_write_header_ext(uint8_t *buf, size_t cap, int marker, uint8_t pt, uint1
 
     buf[0] |= 0x10;
     uint8_t *p = buf + RTP_HDR_MIN;
-    wr16(p, RTP_EXT_ONE_BYTE);
-    wr16(p + 2, (uint16_t)words);
+    put16(p, RTP_EXT_ONE_BYTE);
+    put16(p + 2, (uint16_t)words);
     p += 4;
     for (unsigned i = 0; i < n; i++) {
         *p++ = (uint8_t)(ids[i] << 4 | (lens[i] - 1));
@@ -166,7 +144,7 @@ int rtp_write_header_ext(uint8_t *buf, size_t cap, int marker, uint8_t pt, uint1
 
 void rtp_rewrite(uint8_t *buf, uint16_t seq, uint32_t ts, uint32_t ssrc)
 {
-    wr16(buf + 2, seq);
-    wr32(buf + 4, ts);
-    wr32(buf + 8, ssrc);
+    put16(buf + 2, seq);
+    put32(buf + 4, ts);
+    put32(buf + 8, ssrc);
 }
