@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "acodec.h"
 #include "confmgr.h"
 #include "jsonspec.h"
 #include "sdp.h"
+#include "speaker.h"
 #include "timefmt.h"
 
 static int status_for(int err)
@@ -48,16 +50,31 @@ int api_fail(struct api_req *rq, int status, int err, const char *fmt, ...)
     return err;
 }
 
-static json_t *meeting_json(const struct meeting *m)
+static json_t *media_json(struct meeting *m)
+{
+    struct cstats *c = &m->cstats;
+    return json_pack("{s:I, s:I, s:I, s:I, s:I}", "encoders_running",
+                     (json_int_t)pstat_get(&c->encoders_running), "talkers",
+                     (json_int_t)pstat_get(&c->talkers), "ticks", (json_int_t)pstat_get(&c->ticks),
+                     "tick_overruns", (json_int_t)pstat_get(&c->tick_overruns), "tick_us_max",
+                     (json_int_t)pstat_get(&c->tick_us_max));
+}
+
+static json_t *meeting_json(struct meeting *m)
 {
     char start[32], end[32];
-    return json_pack("{s:s, s:s, s:s, s:s, s:I, s:b, s:i, s:s, s:s, s:s, s:s, s:i}", "id", m->id,
-                     "title", m->title, "start", time_format_utc(m->start_unix, start, 32), "end",
-                     time_format_utc(m->end_unix, end, 32), "duration",
-                     (json_int_t)((m->end_unix - m->start_unix) / 60), "has_pin", m->pin[0] != 0,
-                     "max", (int)m->max, "mode", meeting_mode_name(m->mode), "video", m->video,
-                     "layout", m->layout, "state", meeting_state_name(m->state), "participants",
-                     (int)m->nparticipants);
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:b, s:i, s:s, s:i, s:s, s:s, s:s, s:i}",
+                          "id", m->id, "title", m->title, "start",
+                          time_format_utc(m->start_unix, start, 32), "end",
+                          time_format_utc(m->end_unix, end, 32), "duration",
+                          (json_int_t)((m->end_unix - m->start_unix) / 60), "has_pin",
+                          m->pin[0] != 0, "max", (int)m->max, "mode", meeting_mode_name(m->mode),
+                          "talkers", (int)m->talkers, "video", m->video, "layout", m->layout,
+                          "state", meeting_state_name(m->state), "participants",
+                          (int)m->nparticipants);
+    if (j && m->conf)
+        json_object_set_new(j, "media", media_json(m));
+    return j;
 }
 
 static int find_meeting(struct api *api, struct api_req *rq, struct meeting **m)
@@ -86,6 +103,7 @@ static const struct jsonspec meeting_params[] = {
     {"pin", JS_STRING, 0, 0, MEETING_PIN_MAX, NULL},
     {"max", JS_INT, 0, 2, MEETING_MAX_PARTICIPANTS, NULL},
     {"mode", JS_STRING, 0, 0, 0, mode_choices},
+    {"talkers", JS_INT, 0, 1, SPEAKER_MAX_TALKERS, NULL},
     {"video", JS_STRING, 0, 0, 0, video_choices},
     {"layout", JS_STRING, 0, 0, 0, layout_choices},
 };
@@ -111,7 +129,8 @@ static int post_meeting(struct api *api, struct api_req *rq)
     spec.end_unix = spec.start_unix + 60 * jsonspec_int(rq->body, "duration", 60);
     spec.pin = jsonspec_str(rq->body, "pin", NULL);
     spec.max = (unsigned)jsonspec_int(rq->body, "max", 100);
-    meeting_mode_parse(jsonspec_str(rq->body, "mode", "forward"), &spec.mode);
+    meeting_mode_parse(jsonspec_str(rq->body, "mode", "mix"), &spec.mode);
+    spec.talkers = (unsigned)jsonspec_int(rq->body, "talkers", 3);
     spec.video = jsonspec_str(rq->body, "video", "off");
     spec.layout = jsonspec_str(rq->body, "layout", "grid");
     if (spec.pin && strspn(spec.pin, "0123456789") != strlen(spec.pin))
@@ -174,6 +193,8 @@ static const struct jsonspec join_params[] = {
     {"audio", JS_STRING, 0, 0, 0, audio_choices},
     {"video", JS_STRING, 0, 0, 0, NULL},
     {"srtp_suite", JS_STRING, 0, 0, 0, suite_choices},
+    {"preprocess", JS_BOOL, 0, 0, 0, NULL},
+    {"audio_level_id", JS_INT, 0, 1, 14, NULL},
 };
 
 static int join_error(struct api_req *rq, const struct meeting *m, int err)
@@ -220,10 +241,9 @@ static int parse_join(struct api_req *rq, struct join_spec *js)
                             recv);
         js->has_recv = 1;
     }
-    const char *audio = jsonspec_str(rq->body, "audio", "opus");
-    if (strcmp(audio, "opus"))
-        return api_fail(rq, 400, -ENOTSUP, "audio \"%s\" is not supported yet: use \"opus\"",
-                        audio);
+    js->codec = acodec_find(jsonspec_str(rq->body, "audio", "opus"));
+    js->preprocess = jsonspec_bool(rq->body, "preprocess", 0);
+    js->level_ext_id = (int)jsonspec_int(rq->body, "audio_level_id", 0);
     const char *video = jsonspec_str(rq->body, "video", "none");
     if (strcmp(video, "none"))
         return api_fail(rq, 400, -ENOTSUP, "video is not supported yet: use \"none\"");
@@ -236,10 +256,10 @@ static json_t *join_json(struct api *api, const struct meeting *m, const struct 
     char sdp[1024], addr[80], host[80];
     struct sdp_audio a = {
         .port = p->port,
-        .pt = 111,
-        .encoding = "opus",
-        .clock_rate = 48000,
-        .channels = 2,
+        .pt = p->codec->pt,
+        .encoding = p->codec->name,
+        .clock_rate = p->codec->clock_rate,
+        .channels = p->codec->sdp_channels,
         .suite = rtpsec_suite_name(p->suite),
         .key_b64 = p->tx_key_b64,
         .session_name = m->title,
@@ -300,14 +320,20 @@ static json_t *stats_json(struct pstats *s)
         (json_int_t)pstat_get(&s->tx_errors));
 }
 
+static json_t *participant_media_json(struct participant *p)
+{
+    return json_pack("{s:s, s:b, s:b}", "codec", p->codec->name, "talking",
+                     pstat_get(&p->stats.talking) != 0, "mixed", pstat_get(&p->stats.mixed) != 0);
+}
+
 static json_t *participant_json(struct participant *p)
 {
     char joined[32], recv[80];
     return json_pack(
-        "{s:s, s:s, s:s, s:i, s:o, s:o}", "id", p->id, "name", p->name, "joined",
+        "{s:s, s:s, s:s, s:i, s:o, s:o, s:o}", "id", p->id, "name", p->name, "joined",
         time_format_utc(p->joined_unix, joined, sizeof(joined)), "port", p->port, "recv",
         p->has_recv ? json_string(udp_addr_str(&p->recv, recv, sizeof(recv))) : json_null(),
-        "stats", stats_json(&p->stats));
+        "audio", participant_media_json(p), "stats", stats_json(&p->stats));
 }
 
 static int list_participants(struct api *api, struct api_req *rq)
@@ -345,10 +371,14 @@ static int delete_participant(struct api *api, struct api_req *rq)
 static int get_metrics(struct api *api, struct api_req *rq)
 {
     unsigned meetings = 0, open = 0, parts = 0;
-    uint64_t rx = 0, tx = 0, rtcp = 0, bad = 0;
+    uint64_t rx = 0, tx = 0, rtcp = 0, bad = 0, encoders = 0, overruns = 0;
     for (struct meeting *m = confmgr_meetings(api->cm); m; m = m->next) {
         meetings++;
         open += m->state == MEETING_OPEN;
+        if (m->conf) {
+            encoders += pstat_get(&m->cstats.encoders_running);
+            overruns += pstat_get(&m->cstats.tick_overruns);
+        }
         for (struct participant *p = m->participants; p; p = p->next) {
             parts++;
             rx += pstat_get(&p->stats.rx_packets);
@@ -369,10 +399,13 @@ static int get_metrics(struct api *api, struct api_req *rq)
                         "# TYPE mcu_tx_packets counter\nmcu_tx_packets %llu\n"
                         "# TYPE mcu_tx_rtcp counter\nmcu_tx_rtcp %llu\n"
                         "# TYPE mcu_rx_dropped counter\nmcu_rx_dropped %llu\n"
+                        "# TYPE mcu_encoders_running gauge\nmcu_encoders_running %llu\n"
+                        "# TYPE mcu_tick_overruns counter\nmcu_tick_overruns %llu\n"
                         "# TYPE mcu_workers gauge\nmcu_workers %u\n"
                         "# TYPE mcu_api_requests counter\nmcu_api_requests %llu\n",
                         meetings, open, parts, (unsigned long long)rx, (unsigned long long)tx,
                         (unsigned long long)rtcp, (unsigned long long)bad,
+                        (unsigned long long)encoders, (unsigned long long)overruns,
                         confmgr_worker_count(api->cm), api->requests);
     return 0;
 }

@@ -70,6 +70,8 @@ static const struct cli_opt schedule_opts[] = {
     {"--duration", OPT_INT, "MIN", "duration", NULL, 1, 525600, false, "length in minutes"},
     {"--pin", OPT_TEXT, "PIN", "pin", NULL, 0, 0, false, "PIN participants must give to join"},
     {"--max", OPT_INT, "N", "max", NULL, 1, 100000, false, "most participants at once"},
+    {"--talkers", OPT_INT, "N", "talkers", NULL, 1, 16, false,
+     "mix: how many of the loudest talkers are mixed (3)"},
     {"--mode", OPT_CHOICE, NULL, "mode", modes, 0, 0, false,
      "audio: forward the streams or mix them"},
     {"--video", OPT_CHOICE, NULL, "video", videos, 0, 0, false, "video handling"},
@@ -85,6 +87,10 @@ static const struct cli_opt join_opts[] = {
     {"--audio", OPT_CHOICE, NULL, "audio", audios, 0, 0, false, "audio codec you send and receive"},
     {"--srtp-suite", OPT_CHOICE, "SUITE", "srtp_suite", suites, 0, 0, false,
      "SRTP suite of your keys"},
+    {"--preprocess", OPT_FLAG, NULL, "preprocess", NULL, 0, 0, false,
+     "denoise and level your audio on the server (SpeexDSP)"},
+    {"--audio-level-id", OPT_INT, "ID", "audio_level_id", NULL, 1, 14, false,
+     "RTP header extension id of the RFC 6464 audio level you send"},
     {"--sdp", OPT_OUTFILE, "FILE", NULL, NULL, 0, 0, false,
      "write the receiver's SDP to FILE (mode 0644)"},
     {NULL, OPT_FLAG, NULL, NULL, NULL, 0, 0, false, NULL},
@@ -659,8 +665,9 @@ static char *build_body(const struct ctx *c)
         const struct cli_opt *o = &c->cmd->opts[i];
         if (!o->json_key || !c->value[i])
             continue;
-        json_t *v = o->type == OPT_INT ? json_integer(strtol(c->value[i], NULL, 10))
-                                       : json_string(c->value[i]);
+        json_t *v = o->type == OPT_INT    ? json_integer(strtol(c->value[i], NULL, 10))
+                    : o->type == OPT_FLAG ? json_true()
+                                          : json_string(c->value[i]);
         json_object_set_new(body, o->json_key, v);
     }
     char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);

@@ -2,6 +2,7 @@
 #include "cli_fmt.h"
 
 #include <string.h>
+#include <strings.h>
 
 #define COLS_MAX 8
 #define CELL_MAX 96
@@ -235,10 +236,10 @@ static const char *audio_encoder(const json_t *media, const char *asked)
     const char *codec = fmt_get_str(media, "codec", asked);
     if (!codec)
         codec = pt == 0 ? "pcmu" : pt == 8 ? "pcma" : "opus";
-    if (strcmp(codec, "pcmu") == 0)
-        return "-c:a pcm_mulaw -ar 8000 -ac 1";
-    if (strcmp(codec, "pcma") == 0)
-        return "-c:a pcm_alaw -ar 8000 -ac 1";
+    if (strcasecmp(codec, "pcmu") == 0)
+        return "-af asetnsamples=n=160 -c:a pcm_mulaw -ar 8000 -ac 1";
+    if (strcasecmp(codec, "pcma") == 0)
+        return "-af asetnsamples=n=160 -c:a pcm_alaw -ar 8000 -ac 1";
     return "-c:a libopus";
 }
 

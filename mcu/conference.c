@@ -1,36 +1,103 @@
-/* Conference: membership and forwarding between sessions on one worker. */
+/* Conference: members, forwarding, and the mixing tick. */
 #include "conference.h"
 
 #include <errno.h>
+#include <event2/event.h>
 #include <string.h>
 
+#include "acodec.h"
 #include "alloc.h"
+#include "amix.h"
+#include "astream.h"
+#include "clock.h"
+#include "preproc.h"
+#include "pstats.h"
 #include "rtp.h"
 #include "session.h"
 #include "udp.h"
 
-struct conference {
-    unsigned max, n, ndirty;
-    struct session **sessions;
-    struct session **dirty; /* sessions with queued packets, flushed at the end of a burst */
-    struct udp_rx_batch *rx;
+#define TICK_US (ASTREAM_FRAME_MS * 1000u)
+#define IDLE_STOP_US 2000000u /* no audio from anybody this long: stop ticking */
+#define SHARED_CODECS 3
+#define MAX_PAYLOAD 1400
+
+struct member {
+    struct session *s;
+    struct astream *as;
+    uint32_t ts; /* next RTP timestamp we send it */
+    uint8_t used, sent_any;
 };
 
-int conference_create(struct conference **out, unsigned max_sessions)
+/* One encode of the shared mix per codec per tick, whatever the number of listeners. */
+struct shared_enc {
+    const struct acodec *codec;
+    struct aenc *enc;
+    struct resampler *down;
+    int16_t pcm[ASTREAM_MIX_SAMPLES];
+    uint8_t pkt[MAX_PAYLOAD];
+    int len; /* this tick: -1 not encoded yet */
+};
+
+struct conference {
+    struct conference_params p;
+    unsigned n, hi, ndirty;
+    struct member *m;
+    struct session **dirty; /* sessions with queued packets, flushed at the end of a burst */
+    struct udp_rx_batch *rx;
+    /* mix mode */
+    struct amix *amix;
+    struct event *tick;
+    int ticking;
+    uint64_t deadline_us;
+    struct shared_enc shared[SHARED_CODECS];
+    uint8_t pkt[MAX_PAYLOAD];
+};
+
+static void on_tick(evutil_socket_t fd, short what, void *arg);
+
+static int create_mixer(struct conference *c)
+{
+    struct amix_params ap = {c->p.max_members, ASTREAM_MIX_SAMPLES,
+                             c->p.max_talkers ? c->p.max_talkers : 3, c->p.cpu_flags};
+    int err = amix_create(&c->amix, &ap);
+    if (err)
+        return err;
+    c->tick = evtimer_new(c->p.base, on_tick, c);
+    if (!c->tick)
+        return -ENOMEM;
+    const struct acodec *codecs[SHARED_CODECS] = {&acodec_opus, &acodec_pcmu, &acodec_pcma};
+    for (unsigned i = 0; i < SHARED_CODECS; i++)
+        c->shared[i].codec = codecs[i];
+    return 0;
+}
+
+int conference_create(struct conference **out, const struct conference_params *p)
 {
     struct conference *c = mcu_calloc(1, sizeof(*c));
     if (!c)
         return -ENOMEM;
-    c->max = max_sessions;
-    c->sessions = mcu_calloc(max_sessions, sizeof(*c->sessions));
-    c->dirty = mcu_calloc(max_sessions, sizeof(*c->dirty));
+    c->p = *p;
+    c->m = mcu_calloc(p->max_members, sizeof(*c->m));
+    c->dirty = mcu_calloc(p->max_members, sizeof(*c->dirty));
     c->rx = mcu_malloc(sizeof(*c->rx));
-    if (!c->sessions || !c->dirty || !c->rx) {
+    int err = c->m && c->dirty && c->rx ? 0 : -ENOMEM;
+    if (!err && p->mode == MEETING_MIX)
+        err = create_mixer(c);
+    if (err) {
         conference_destroy(&c);
-        return -ENOMEM;
+        return err;
     }
     *out = c;
     return 0;
+}
+
+static void free_member(struct conference *c, struct member *m)
+{
+    if (c->amix)
+        amix_input_remove(c->amix, (unsigned)(m - c->m));
+    session_destroy(&m->s);
+    astream_destroy(&m->as);
+    memset(m, 0, sizeof(*m));
 }
 
 void conference_destroy(struct conference **cp)
@@ -38,34 +105,66 @@ void conference_destroy(struct conference **cp)
     struct conference *c = *cp;
     if (!c)
         return;
-    for (unsigned i = 0; i < c->n; i++)
-        session_destroy(&c->sessions[i]);
-    mcu_free(c->sessions);
+    for (unsigned i = 0; c->m && i < c->hi; i++) {
+        if (c->m[i].used)
+            free_member(c, &c->m[i]);
+    }
+    if (c->tick)
+        event_free(c->tick);
+    for (unsigned i = 0; i < SHARED_CODECS; i++) {
+        aenc_destroy(&c->shared[i].enc);
+        resampler_destroy(&c->shared[i].down);
+    }
+    amix_destroy(&c->amix);
+    mcu_free(c->m);
     mcu_free(c->dirty);
     mcu_free(c->rx);
     mcu_free(c);
     *cp = NULL;
 }
 
+static void mark_dirty(struct conference *c, struct session *s, int became_nonempty)
+{
+    if (became_nonempty == 1 && c->ndirty < c->p.max_members)
+        c->dirty[c->ndirty++] = s;
+}
+
+static void flush_dirty(struct conference *c)
+{
+    for (unsigned i = 0; i < c->ndirty; i++)
+        session_flush(c->dirty[i]);
+    c->ndirty = 0;
+}
+
+static void start_ticking(struct conference *c)
+{
+    c->ticking = 1;
+    c->deadline_us = clock_now_us() + TICK_US;
+    struct timeval tv = {0, TICK_US};
+    evtimer_add(c->tick, &tv);
+}
+
 static void on_rtp(void *owner, struct session *from, uint8_t *pkt, size_t len,
                    const struct rtp_hdr *h)
 {
     struct conference *c = owner;
-    for (unsigned i = 0; i < c->n; i++) {
-        struct session *to = c->sessions[i];
-        if (to == from)
-            continue;
-        if (session_forward_rtp(to, pkt, len, h) == 1)
-            c->dirty[c->ndirty++] = to;
+    struct member *fm = session_user(from);
+    if (c->p.mode == MEETING_MIX) {
+        astream_put(fm->as, h, clock_now_us());
+        if (!c->ticking)
+            start_ticking(c);
+        return;
+    }
+    for (unsigned i = 0; i < c->hi; i++) {
+        struct member *m = &c->m[i];
+        if (m->used && m != fm)
+            mark_dirty(c, m->s, session_forward_rtp(m->s, pkt, len, h));
     }
 }
 
 static void on_burst_end(void *owner)
 {
-    struct conference *c = owner;
-    for (unsigned i = 0; i < c->ndirty; i++)
-        session_flush(c->dirty[i]);
-    c->ndirty = 0;
+    flush_dirty(owner);
 }
 
 static const struct session_ops conference_session_ops = {
@@ -73,28 +172,177 @@ static const struct session_ops conference_session_ops = {
     .on_burst_end = on_burst_end,
 };
 
-int conference_add(struct conference *c, struct session *s)
+/* Encode the shared mix for `codec` once this tick; later callers get the same packet. */
+static int shared_payload(struct conference *c, const struct acodec *codec, const uint8_t **pkt,
+                          unsigned *encoders)
 {
-    if (c->n == c->max) {
-        session_destroy(&s);
-        return -ENOSPC;
+    struct shared_enc *se = NULL;
+    for (unsigned i = 0; i < SHARED_CODECS; i++) {
+        if (c->shared[i].codec == codec)
+            se = &c->shared[i];
     }
-    c->sessions[c->n++] = s;
+    if (!se)
+        return -ENOTSUP;
+    if (se->len < 0) {
+        const int16_t *mix = amix_shared_output(c->amix);
+        int err = 0;
+        if (!se->enc) {
+            struct acodec_enc_params ep = {0, -1, 1, 5, 0};
+            err = aenc_create(&se->enc, codec, &ep);
+            if (!err && codec->pcm_rate != ASTREAM_MIX_RATE)
+                err = resampler_create(&se->down, ASTREAM_MIX_RATE, codec->pcm_rate, 3);
+        }
+        int samples = (int)(codec->pcm_rate * ASTREAM_FRAME_MS / 1000);
+        if (!err && se->down) {
+            err = resampler_process(se->down, mix, ASTREAM_MIX_SAMPLES, se->pcm, samples);
+            err = err == samples ? 0 : err < 0 ? err : -EIO;
+            mix = se->pcm;
+        }
+        se->len = err ? err : aenc_encode(se->enc, mix, samples, se->pkt, sizeof(se->pkt));
+        (*encoders)++;
+    }
+    *pkt = se->pkt;
+    return se->len;
+}
+
+static void pull_inputs(struct conference *c, uint64_t now)
+{
+    for (unsigned i = 0; i < c->hi; i++) {
+        struct member *m = &c->m[i];
+        if (!m->used)
+            continue;
+        int dbov;
+        int has = astream_pull(m->as, now, !amix_is_mixed(c->amix, i),
+                               amix_input_buffer(c->amix, i), &dbov);
+        amix_input_ready(c->amix, i, has, dbov);
+    }
+}
+
+static void send_outputs(struct conference *c, unsigned *encoders)
+{
+    for (unsigned i = 0; i < SHARED_CODECS; i++)
+        c->shared[i].len = -1;
+    for (unsigned i = 0; i < c->hi; i++) {
+        struct member *m = &c->m[i];
+        if (!m->used)
+            continue;
+        const struct acodec *codec = astream_codec(m->as);
+        struct pstats *st = session_stats(m->s);
+        int mixed = amix_is_mixed(c->amix, i);
+        pstat_set(&st->talking, (uint64_t)amix_is_talking(c->amix, i));
+        pstat_set(&st->mixed, (uint64_t)mixed);
+        const uint8_t *payload = c->pkt;
+        int len;
+        if (mixed) {
+            len = astream_encode_own(m->as, amix_output(c->amix, i), c->pkt, sizeof(c->pkt));
+            (*encoders)++;
+        } else {
+            astream_idle_encoder(m->as);
+            len = session_has_destination(m->s) ? shared_payload(c, codec, &payload, encoders)
+                                                : 0;
+        }
+        if (len > 0 && session_has_destination(m->s)) {
+            mark_dirty(c, m->s, session_send_rtp(m->s, codec->pt, !m->sent_any, m->ts, payload,
+                                                 (size_t)len));
+            m->sent_any = 1;
+        }
+        m->ts += astream_frame_ts(m->as);
+    }
+}
+
+static int anyone_active(const struct conference *c, uint64_t now)
+{
+    for (unsigned i = 0; i < c->hi; i++) {
+        if (c->m[i].used && now - astream_last_rx_us(c->m[i].as) < IDLE_STOP_US)
+            return 1;
+    }
+    return 0;
+}
+
+static void schedule_next(struct conference *c, uint64_t now)
+{
+    c->deadline_us += TICK_US;
+    if (now > c->deadline_us) {
+        /* Late by more than a whole frame: start a fresh timeline rather than bursting. */
+        pstat_add(&c->p.stats->tick_overruns, 1);
+        c->deadline_us = now + TICK_US;
+    }
+    uint64_t wait = c->deadline_us - now;
+    struct timeval tv = {(time_t)(wait / 1000000u), (suseconds_t)(wait % 1000000u)};
+    evtimer_add(c->tick, &tv);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct conference *c = arg;
+    uint64_t start = clock_now_us();
+    unsigned encoders = 0;
+    pull_inputs(c, start);
+    amix_run(c->amix);
+    send_outputs(c, &encoders);
+    flush_dirty(c);
+    const unsigned *tk;
+    pstat_set(&c->p.stats->talkers, amix_talkers(c->amix, &tk));
+    pstat_set(&c->p.stats->encoders_running, encoders);
+    pstat_add(&c->p.stats->ticks, 1);
+    uint64_t now = clock_now_us();
+    if (now - start > pstat_get(&c->p.stats->tick_us_max))
+        pstat_set(&c->p.stats->tick_us_max, now - start);
+    if (!anyone_active(c, now)) {
+        c->ticking = 0;
+        pstat_set(&c->p.stats->encoders_running, 0);
+        return;
+    }
+    schedule_next(c, now);
+}
+
+static int take_slot(struct conference *c)
+{
+    if (c->amix)
+        return amix_input_add(c->amix);
+    for (unsigned i = 0; i < c->p.max_members; i++) {
+        if (!c->m[i].used)
+            return (int)i;
+    }
+    return -ENOSPC;
+}
+
+int conference_add(struct conference *c, struct session *s, struct astream *as)
+{
+    int idx = c->p.mode == MEETING_MIX && !as ? -EINVAL : take_slot(c);
+    if (idx < 0) {
+        session_destroy(&s);
+        astream_destroy(&as);
+        return idx;
+    }
+    struct member *m = &c->m[idx];
+    m->s = s;
+    m->as = as;
+    m->used = 1;
+    m->sent_any = 0;
+    m->ts = session_ts_base(s);
+    if ((unsigned)idx >= c->hi)
+        c->hi = (unsigned)idx + 1;
+    c->n++;
+    session_set_user(s, m);
     return session_start(s, &conference_session_ops, c, c->rx);
 }
 
 int conference_remove(struct conference *c, struct session *s)
 {
-    for (unsigned i = 0; i < c->n; i++) {
-        if (c->sessions[i] != s)
+    for (unsigned i = 0; i < c->hi; i++) {
+        struct member *m = &c->m[i];
+        if (!m->used || m->s != s)
             continue;
         /* A pending flush must not touch a destroyed session. */
         for (unsigned d = 0; d < c->ndirty; d++) {
             if (c->dirty[d] == s)
                 c->dirty[d--] = c->dirty[--c->ndirty];
         }
-        c->sessions[i] = c->sessions[--c->n];
-        session_destroy(&s);
+        free_member(c, m);
+        c->n--;
+        while (c->hi && !c->m[c->hi - 1].used)
+            c->hi--;
         return 0;
     }
     return -ENOENT;

@@ -1,23 +1,39 @@
-/* One live conference on a media worker: its sessions and what flows between them.
- * Created on the control thread; from conference_start on, used only on its worker's thread.
- * Today's media mode forwards each participant's audio to every other participant unchanged
- * (re-addressed and re-protected per receiver); the mixer replaces this per meeting mode. */
+/* One live conference on a media worker: its members and what flows between them.
+ * Created on the control thread; from the first conference_add on, used only on its worker's
+ * thread. Two media modes:
+ *   forward  each participant's audio goes to every other one unchanged (re-addressed and
+ *            re-protected per receiver);
+ *   mix      a 20 ms tick on an absolute deadline decodes every member, mixes the top talkers
+ *            once (each talker hears the others, everyone else one shared mix), encodes each
+ *            talker's mix and ONE shared mix per codec, and sends each member its stream. The
+ *            tick stops when nobody has sent audio for a while, so an idle meeting costs nothing. */
 #ifndef MCU_CONFERENCE_H
 #define MCU_CONFERENCE_H
 
+#include "meeting.h"
+
+struct astream;
 struct conference;
+struct cstats;
 struct event_base;
 struct session;
 
-/* `max_sessions` bounds the room, so adding a session on the worker never allocates. */
-int conference_create(struct conference **out, unsigned max_sessions);
-/* Worker thread (or any thread once the worker has stopped). Destroys every session. */
+struct conference_params {
+    unsigned max_members;
+    enum meeting_mode mode;
+    unsigned max_talkers; /* mix mode: N */
+    unsigned cpu_flags;
+    struct event_base *base; /* the worker's */
+    struct cstats *stats;    /* owned by the caller, outlives the conference */
+};
+
+int conference_create(struct conference **out, const struct conference_params *p);
+/* Worker thread (or any thread once the worker has stopped). Destroys every member. */
 void conference_destroy(struct conference **cp);
-/* Worker thread: start `s` and take ownership of it, whatever the result. -ENOSPC when the
- * room is full (s destroyed); -EIO when libevent refused it (s kept, silent). The control
- * thread keeps the count below the bound, so neither should happen. */
-int conference_add(struct conference *c, struct session *s);
-/* Worker thread: detach and destroy `s` (it sends its RTCP BYE). -ENOENT if not a member. */
+/* Worker thread: start `s` (with its audio `as`, NULL in forward mode) and own both, whatever
+ * the result. -ENOSPC when full (both destroyed); -EIO when libevent refused the session. */
+int conference_add(struct conference *c, struct session *s, struct astream *as);
+/* Worker thread: detach and destroy a member (it sends its RTCP BYE). -ENOENT if unknown. */
 int conference_remove(struct conference *c, struct session *s);
 unsigned conference_size(const struct conference *c);
 

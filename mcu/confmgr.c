@@ -8,7 +8,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "acodec.h"
 #include "alloc.h"
+#include "astream.h"
+#include "cpu.h"
 #include "base64.h"
 #include "conference.h"
 #include "log.h"
@@ -221,6 +224,7 @@ int confmgr_meeting_create(struct confmgr *cm, const struct meeting_spec *spec,
     m->end_unix = spec->end_unix;
     m->max = spec->max;
     m->mode = spec->mode;
+    m->talkers = spec->talkers ? spec->talkers : 3;
     m->state = MEETING_SCHEDULED;
     m->created_unix = cm->now();
     /* Stored before it exists in memory: a meeting the disk refused was never created. */
@@ -242,6 +246,7 @@ struct op {
     struct confmgr *cm;
     struct conference *conf;
     struct session *session;
+    struct astream *astream;
     struct participant *p;
     struct loop *reply_to;
 };
@@ -249,7 +254,7 @@ struct op {
 static void op_add(void *arg)
 {
     struct op *op = arg;
-    int err = conference_add(op->conf, op->session);
+    int err = conference_add(op->conf, op->session, op->astream);
     if (err)
         log_ratelimited(LOG_ERR, "adding a session to its conference failed: %s", strerror(-err));
     mcu_free(op);
@@ -282,10 +287,19 @@ static unsigned pick_worker(struct confmgr *cm)
 
 static int open_meeting(struct confmgr *cm, struct meeting *m)
 {
-    int err = conference_create(&m->conf, m->max);
+    unsigned w = pick_worker(cm);
+    memset(&m->cstats, 0, sizeof(m->cstats));
+    struct conference_params cp = {
+        .max_members = m->max,
+        .mode = m->mode,
+        .max_talkers = m->talkers,
+        .cpu_flags = cpu_flags(),
+        .base = loop_base(worker_loop(cm->workers[w])),
+        .stats = &m->cstats,
+    };
+    int err = conference_create(&m->conf, &cp);
     if (err)
         return err;
-    unsigned w = pick_worker(cm);
     m->worker = cm->workers[w];
     cm->worker_load[w]++;
     m->state = MEETING_OPEN;
@@ -432,8 +446,10 @@ static int check_join(struct confmgr *cm, struct meeting *m, const struct join_s
     return 0;
 }
 
+/* *fds_taken tells whether the sockets now belong to a session (closed with it, even on
+ * failure) or are still the caller's. */
 static int start_session(struct confmgr *cm, struct meeting *m, struct participant *p,
-                         const struct join_spec *spec, int fd_rtp, int fd_rtcp)
+                         const struct join_spec *spec, int fd_rtp, int fd_rtcp, int *fds_taken)
 {
     struct session_params sp;
     memset(&sp, 0, sizeof(sp));
@@ -443,8 +459,8 @@ static int start_session(struct confmgr *cm, struct meeting *m, struct participa
     sp.has_recv = spec->has_recv;
     sp.recv = spec->recv;
     sp.rtcp_mux = spec->rtcp_mux;
-    sp.tx_pt = 111;
-    sp.clock_rate = 48000;
+    sp.tx_pt = p->codec->pt;
+    sp.clock_rate = p->codec->clock_rate;
     sp.stats = &p->stats;
     sp.base = loop_base(worker_loop(m->worker));
     snprintf(sp.cname, sizeof(sp.cname), "%s@mcu", p->id);
@@ -455,23 +471,31 @@ static int start_session(struct confmgr *cm, struct meeting *m, struct participa
     sp.tx_ssrc = (uint32_t)r[0] << 24 | (uint32_t)r[1] << 16 | (uint32_t)r[2] << 8 | r[3];
     if (!err)
         err = session_create(&p->session, &sp);
+    *fds_taken = !err;
     memset(sp.rx_key, 0, sizeof(sp.rx_key));
     memset(sp.tx_key, 0, sizeof(sp.tx_key));
     if (err)
         return err;
-    struct op *op = mcu_calloc(1, sizeof(*op));
+    struct astream *as = NULL;
+    if (m->mode == MEETING_MIX) {
+        struct astream_params ap = {p->codec, spec->preprocess, spec->level_ext_id};
+        err = astream_create(&as, &ap);
+    }
+    struct op *op = err ? NULL : mcu_calloc(1, sizeof(*op));
     if (!op)
-        goto nomem;
+        goto fail;
     op->conf = m->conf;
     op->session = p->session;
+    op->astream = as;
     if (post(m->worker, op_add, op))
-        goto nomem;
+        goto fail;
     return 0;
-nomem:
+fail:
     mcu_free(op);
+    astream_destroy(&as);
     /* The session was never handed over: closing it here is safe, and so are its fds. */
     session_destroy(&p->session);
-    return -ENOMEM;
+    return err ? err : -ENOMEM;
 }
 
 int confmgr_join(struct confmgr *cm, struct meeting *m, const struct join_spec *spec,
@@ -486,6 +510,7 @@ int confmgr_join(struct confmgr *cm, struct meeting *m, const struct join_spec *
     err = random_id(p->id, 'p');
     copy_str(p->name, sizeof(p->name), spec->name);
     p->suite = spec->suite;
+    p->codec = spec->codec ? spec->codec : &acodec_opus;
     p->has_recv = spec->has_recv;
     p->recv = spec->recv;
     p->joined_unix = cm->now();
@@ -496,9 +521,10 @@ int confmgr_join(struct confmgr *cm, struct meeting *m, const struct join_spec *
         mcu_free(p);
         return err;
     }
-    err = start_session(cm, m, p, spec, fd_rtp, fd_rtcp);
+    int fds_taken = 0;
+    err = start_session(cm, m, p, spec, fd_rtp, fd_rtcp, &fds_taken);
     if (err) {
-        if (!p->session) { /* session_create failed: the fds are still ours */
+        if (!fds_taken) {
             close(fd_rtp);
             close(fd_rtcp);
         }

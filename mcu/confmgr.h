@@ -24,6 +24,7 @@ struct meeting_spec {
     const char *pin; /* NULL or "" for none */
     unsigned max;
     enum meeting_mode mode;
+    unsigned talkers; /* mix: how many talkers are mixed; 0 = 3 */
     const char *video, *layout;
 };
 
@@ -34,6 +35,9 @@ struct join_spec {
     struct udp_addr recv;
     int rtcp_mux;
     enum rtpsec_suite suite;
+    const struct acodec *codec; /* NULL = Opus */
+    int preprocess;             /* SpeexDSP denoise + AGC on this participant's audio */
+    int level_ext_id;           /* RFC 6464 extension id the client sends, 0 = none */
 };
 
 int confmgr_create(struct confmgr **out, const struct confmgr_params *p);

@@ -19,6 +19,7 @@
 enum meeting_state { MEETING_SCHEDULED, MEETING_OPEN, MEETING_ENDED, MEETING_CANCELLED };
 enum meeting_mode { MEETING_FORWARD, MEETING_MIX };
 
+struct acodec;
 struct conference;
 struct session;
 struct worker;
@@ -32,6 +33,7 @@ struct participant {
     int has_recv;
     struct udp_addr recv;
     enum rtpsec_suite suite;
+    const struct acodec *codec;
     char rx_key_b64[64];     /* what the participant sends with */
     char tx_key_b64[64];     /* what the participant's receiver decrypts with */
     struct session *session; /* handle for the worker; never dereferenced here */
@@ -46,6 +48,7 @@ struct meeting {
     char pin[MEETING_PIN_MAX + 1]; /* empty: none */
     unsigned max;
     enum meeting_mode mode;
+    unsigned talkers;
     char video[12];
     char layout[12];
     enum meeting_state state;
@@ -55,6 +58,7 @@ struct meeting {
     struct conference *conf; /* set while open; owned by the worker */
     struct participant *participants;
     unsigned nparticipants;
+    struct cstats cstats; /* written by the worker while open */
 };
 
 const char *meeting_state_name(enum meeting_state s);

@@ -22,12 +22,29 @@ struct pstats {
     _Atomic uint64_t tx_bytes;
     _Atomic uint64_t tx_rtcp; /* RTCP compounds (SR/RR + SDES) sent */
     _Atomic uint64_t tx_errors;
+    _Atomic uint64_t talking;  /* 1 while the mixer hears this participant talking */
+    _Atomic uint64_t mixed;    /* 1 while it is one of the mixed talkers */
+};
+
+/* A conference's live counters: written by its worker, read by the control thread; owned by
+ * the meeting record, which outlives the conference. */
+struct cstats {
+    _Atomic uint64_t ticks;
+    _Atomic uint64_t tick_overruns;    /* ticks that ran late by more than a frame */
+    _Atomic uint64_t encoders_running; /* encoders used in the last tick */
+    _Atomic uint64_t talkers;          /* mixed talkers in the last tick */
+    _Atomic uint64_t tick_us_max;      /* slowest tick's processing time so far */
 };
 
 static inline void pstat_add(_Atomic uint64_t *c, uint64_t n)
 {
     atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
                           memory_order_relaxed);
+}
+
+static inline void pstat_set(_Atomic uint64_t *c, uint64_t v)
+{
+    atomic_store_explicit(c, v, memory_order_relaxed);
 }
 
 static inline uint64_t pstat_get(_Atomic uint64_t *c)

@@ -26,6 +26,7 @@ struct session {
     struct rtpsec *rx_sec, *tx_sec;
     struct event *ev_rtp, *ev_rtcp, *ev_report;
     int started;
+    void *user;
     const struct session_ops *ops;
     void *owner;
     struct udp_rx_batch *rx;
@@ -123,6 +124,21 @@ void session_destroy(struct session **sp)
     mcu_free(s->tx);
     mcu_free(s);
     *sp = NULL;
+}
+
+void session_set_user(struct session *s, void *user)
+{
+    s->user = user;
+}
+
+void *session_user(const struct session *s)
+{
+    return s->user;
+}
+
+struct pstats *session_stats(const struct session *s)
+{
+    return s->st;
 }
 
 int session_has_destination(const struct session *s)
@@ -335,6 +351,55 @@ int session_start(struct session *s, const struct session_ops *ops, void *owner,
     return 0;
 }
 
+static int queue_slot(struct session *s, uint8_t **slot)
+{
+    int was_empty = s->tx->n == 0;
+    *slot = udp_tx_slot(s->tx);
+    if (!*slot) {
+        session_flush(s);
+        *slot = udp_tx_slot(s->tx);
+    }
+    return was_empty;
+}
+
+static int commit_rtp(struct session *s, uint8_t *slot, size_t len, uint32_t ts,
+                      size_t payload_len)
+{
+    int err = rtpsec_protect(s->tx_sec, slot, &len);
+    if (err) {
+        pstat_add(&s->st->tx_errors, 1);
+        return err;
+    }
+    udp_tx_commit(s->tx, len, &s->dst);
+    s->tx_ts = ts;
+    s->tx_ts_at_us = clock_now_us();
+    s->tx_count++;
+    s->tx_octets += (uint32_t)payload_len;
+    pstat_add(&s->st->tx_packets, 1);
+    pstat_add(&s->st->tx_bytes, len);
+    return 0;
+}
+
+int session_send_rtp(struct session *s, uint8_t pt, int marker, uint32_t ts,
+                     const uint8_t *payload, size_t len)
+{
+    if (!s->has_dst)
+        return -ENOTCONN;
+    if (len + RTP_HDR_MIN > UDP_MTU)
+        return -EMSGSIZE;
+    uint8_t *slot;
+    int was_empty = queue_slot(s, &slot);
+    rtp_write_header(slot, marker, pt, s->tx_seq++, ts, s->p.tx_ssrc);
+    memcpy(slot + RTP_HDR_MIN, payload, len);
+    int err = commit_rtp(s, slot, RTP_HDR_MIN + len, ts, len);
+    return err ? err : was_empty;
+}
+
+uint32_t session_ts_base(const struct session *s)
+{
+    return s->tx_ts;
+}
+
 /* The forwarded stream must look like one continuous source to the receiver, whichever sender
  * it came from: new SSRC, its own sequence numbers, and a timestamp line that stays monotonic
  * when the source changes. */
@@ -356,33 +421,17 @@ int session_forward_rtp(struct session *s, const uint8_t *pkt, size_t len, const
         return -ENOTCONN;
     if (len > UDP_MTU)
         return -EMSGSIZE;
-    /* Judged before any flush below: a full queue is already on the owner's flush list. */
-    int was_empty = s->tx->n == 0;
-    uint8_t *slot = udp_tx_slot(s->tx);
-    if (!slot) {
-        session_flush(s);
-        slot = udp_tx_slot(s->tx);
-    }
+    /* Judged before any flush: a full queue is already on the owner's flush list. */
+    uint8_t *slot;
+    int was_empty = queue_slot(s, &slot);
     uint16_t seq;
     uint32_t ts;
     map_forward(s, h, &seq, &ts);
     memcpy(slot, pkt, len);
     slot[1] = (uint8_t)((h->marker ? 0x80 : 0) | s->p.tx_pt);
     rtp_rewrite(slot, seq, ts, s->p.tx_ssrc);
-    size_t plen = len;
-    int err = rtpsec_protect(s->tx_sec, slot, &plen);
-    if (err) {
-        pstat_add(&s->st->tx_errors, 1);
-        return err;
-    }
-    udp_tx_commit(s->tx, plen, &s->dst);
-    s->tx_ts = ts;
-    s->tx_ts_at_us = clock_now_us();
-    s->tx_count++;
-    s->tx_octets += (uint32_t)h->payload_len;
-    pstat_add(&s->st->tx_packets, 1);
-    pstat_add(&s->st->tx_bytes, plen);
-    return was_empty;
+    int err = commit_rtp(s, slot, len, ts, h->payload_len);
+    return err ? err : was_empty;
 }
 
 void session_flush(struct session *s)

@@ -61,8 +61,20 @@ void session_destroy(struct session **sp);
  * sequence and timestamp line and protected with its key. Returns 1 when this made the queue
  * non-empty (the caller should flush the session later), 0 when queued, or -errno (dropped). */
 int session_forward_rtp(struct session *s, const uint8_t *pkt, size_t len, const struct rtp_hdr *h);
+/* Queue one RTP packet built here: this session's SSRC and next sequence number, the given
+ * payload type, marker and timestamp (on this session's own timestamp line), then protected.
+ * Returns 1 when this made the queue non-empty, 0 when queued, or -errno (dropped). */
+int session_send_rtp(struct session *s, uint8_t pt, int marker, uint32_t ts,
+                     const uint8_t *payload, size_t len);
+/* A random starting point for this session's outgoing timestamp line. */
+uint32_t session_ts_base(const struct session *s);
 /* Send what is queued. */
 void session_flush(struct session *s);
+
+/* An owner's pointer kept for it (the conference's member record). */
+void session_set_user(struct session *s, void *user);
+void *session_user(const struct session *s);
+struct pstats *session_stats(const struct session *s);
 
 /* The participant's receive address is known (named at join, or latched). */
 int session_has_destination(const struct session *s);

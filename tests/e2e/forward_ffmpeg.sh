@@ -7,7 +7,7 @@ need ffmpeg curl jq ss awk
 
 SECS=8
 start_server
-MEETING=$(mcuctl --json schedule --title "e2e forward" --start now | jq -r .id)
+MEETING=$(mcuctl --json schedule --title "e2e forward" --start now --mode forward | jq -r .id)
 [[ $MEETING == m-* ]] || fail "schedule did not return a meeting id: $MEETING"
 
 # Each participant: a receive port pair for its FFmpeg receiver, a tone, an SSRC and a start seq.

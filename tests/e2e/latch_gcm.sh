@@ -6,7 +6,7 @@ source "$(dirname "$0")/lib.sh" "$1" "$2"
 need jq awk
 
 start_server
-MEETING=$(mcuctl --json schedule --title "e2e latch" --start now | jq -r .id)
+MEETING=$(mcuctl --json schedule --title "e2e latch" --start now --mode forward | jq -r .id)
 SUITE=AEAD_AES_128_GCM
 for p in x y; do
   mcuctl --json join "$MEETING" --name "$p" --srtp-suite $SUITE --sdp "$WORK/$p.sdp" \

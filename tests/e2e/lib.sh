@@ -98,6 +98,15 @@ start_sender() { # HOST PORT KEY FREQ SECONDS SSRC SEQ
   PIDS+=($!)
 }
 
+# Send a G.711 mu-law tone (8 kHz, payload type 0) over SRTP.
+start_sender_pcmu() { # HOST PORT KEY FREQ SECONDS
+  ffmpeg -nostdin -loglevel error -re -f lavfi -i "sine=frequency=$4:duration=$5:sample_rate=8000" \
+    -af asetnsamples=n=160 -c:a pcm_mulaw -ar 8000 -ac 1 -f rtp -payload_type 0 \
+    -srtp_out_suite AES_CM_128_HMAC_SHA1_80 \
+    -srtp_out_params "$3" "srtp://$1:$2?rtcpport=$2" >"$WORK/sender-$4.log" 2>&1 &
+  PIDS+=($!)
+}
+
 tone_levels() { # WAV FREQ... -> lines "FREQ LEVEL MINWINDOW"
   "$TOOLS/wavtone" --window 100 "$@"
 }

@@ -144,8 +144,9 @@ static void test_join_flow(void **state)
                      -EINVAL);
     assert_non_null(strstr(f->rq.error, "HOST:PORT"));
     assert_int_equal(call(f, EVHTTP_REQ_POST, PARTS, id, 0,
-                          "{\"name\":\"Ada\",\"pin\":\"4321\",\"audio\":\"pcmu\"}"),
-                     -ENOTSUP);
+                          "{\"name\":\"Ada\",\"pin\":\"4321\",\"audio\":\"g729\"}"),
+                     -EINVAL);
+    assert_non_null(strstr(f->rq.error, "one of: opus, pcmu, pcma"));
     assert_int_equal(call(f, EVHTTP_REQ_POST, PARTS, id, 0,
                           "{\"name\":\"Ada\",\"pin\":\"4321\",\"srtp_suite\":\"NONE\"}"),
                      -EINVAL);
@@ -166,8 +167,11 @@ static void test_join_flow(void **state)
 
     assert_int_equal(
         call(f, EVHTTP_REQ_POST, PARTS, id, 0,
-             "{\"name\":\"Bob\",\"pin\":\"4321\",\"srtp_suite\":\"AEAD_AES_128_GCM\"}"),
+             "{\"name\":\"Bob\",\"pin\":\"4321\",\"srtp_suite\":\"AEAD_AES_128_GCM\","
+             "\"audio\":\"pcmu\",\"recv\":\"127.0.0.1:5008\"}"),
         0);
+    assert_non_null(strstr(reply_str(f, "sdp"), "m=audio 5008 RTP/SAVP 0\r\n"));
+    assert_non_null(strstr(reply_str(f, "sdp"), "a=rtpmap:0 PCMU/8000/1\r\n"));
     audio = json_object_get(f->rq.reply, "audio");
     assert_int_equal(strlen(json_string_value(json_object_get(audio, "srtp_key"))), 40);
     assert_int_equal(call(f, EVHTTP_REQ_POST, PARTS, id, 0, "{\"name\":\"Cy\",\"pin\":\"4321\"}"),
