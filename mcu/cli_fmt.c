@@ -4,7 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define COLS_MAX 8
+#define COLS_MAX 9
 #define CELL_MAX 96
 
 /* A table whose rows come from one JSON array, one row function filling the cells of an item. */
@@ -187,6 +187,12 @@ static void participant_row(const json_t *p, char cell[][CELL_MAX])
     snprintf(cell[4], CELL_MAX, "%.1f ms", get_num(st, "rx_jitter_ms"));
     snprintf(cell[5], CELL_MAX, "%.0f", get_num(st, "tx_packets"));
     snprintf(cell[6], CELL_MAX, "%.0f", get_num(st, "tx_rtcp"));
+    const json_t *audio = json_object_get(p, "audio");
+    const char *codec = fmt_get_str(audio, "codec", "");
+    int talking = json_is_true(json_object_get(audio, "talking"));
+    int mixed = json_is_true(json_object_get(audio, "mixed"));
+    clean(cell[7], CELL_MAX, codec);
+    snprintf(cell[8], CELL_MAX, "%s", mixed ? "yes (mixed)" : talking ? "yes" : "");
 }
 
 /* Points at the likely cause when a participant's counters show trouble. */
@@ -213,9 +219,10 @@ static void participant_notes(FILE *out, const json_t *list)
 void fmt_participants(FILE *out, const json_t *reply, const char *meeting_id)
 {
     static const struct table t = {
-        .head = {"ID", "NAME", "RX PKTS", "LOSS", "JITTER", "TX PKTS", "RTCP SENT"},
-        .right = {false, false, true, true, true, true, true},
-        .ncols = 7,
+        .head = {"ID", "NAME", "RX PKTS", "LOSS", "JITTER", "TX PKTS", "RTCP SENT", "CODEC",
+                 "TALKING"},
+        .right = {false, false, true, true, true, true, true, false, false},
+        .ncols = 9,
         .row = participant_row,
     };
     const json_t *list = json_object_get(reply, "participants");

@@ -4,9 +4,11 @@
  *   wavtone --window MS FILE.wav F1 [...]  also the quietest MS-long window of each frequency
  *                                          within the active part (a gap shows up there)
  *
- * The active part runs from the first to the last window whose overall level is above -50 dBFS,
- * so a receiver that started before the sender does not count as a gap. Output, one line per
- * frequency: "FREQ LEVEL_DB MIN_WINDOW_DB". Exit 1 on an unreadable file. */
+ * The level is measured over the active part: from the first to the last window whose overall
+ * level is above -50 dBFS. The quietest window is looked for within the tone's own span (its
+ * first to last window above -40 dBFS), so senders starting at different times are not gaps.
+ * Output, one line per frequency: "FREQ LEVEL_DB MIN_WINDOW_DB". WAVTONE_DEBUG=1 prints every
+ * window to stderr. Exit 1 on an unreadable file. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -128,9 +130,21 @@ int main(int argc, char **argv)
         double freq = atof(argv[f]), level = -200, min_win = -200;
         if (first < nwin) {
             level = goertzel_db(w.mono + first * win, (last - first + 1) * win, w.rate, freq);
-            min_win = 200;
+            /* Gaps are looked for within this tone's own span (its first to last window above
+             * -40 dBFS), so a sender that starts later than another is not a gap. */
+            size_t t0 = nwin, t1 = 0;
             for (size_t i = first; i <= last; i++) {
+                if (goertzel_db(w.mono + i * win, win, w.rate, freq) > -40.0) {
+                    if (t0 == nwin)
+                        t0 = i;
+                    t1 = i;
+                }
+            }
+            min_win = t0 < nwin ? 200 : -200;
+            for (size_t i = t0; t0 < nwin && i <= t1; i++) {
                 double d = goertzel_db(w.mono + i * win, win, w.rate, freq);
+                if (getenv("WAVTONE_DEBUG"))
+                    fprintf(stderr, "%g Hz window %zu: %.1f\n", freq, i, d);
                 if (d < min_win)
                     min_win = d;
             }
