@@ -12,6 +12,8 @@
 #define JB_K               1       /* target = JB_K * jitter + frame: the percentile is a delay */
 #define JB_TOPK_MAX        8       /* room for the top JB_WIN * (100 - JB_PCTL) % + 1 samples */
 #define JB_SHRINK_EVERY_US 500000  /* at most one frame dropped per this much time */
+#define JB_GROW_EVERY_US   60000   /* at most one concealed frame inserted per this much time */
+#define JB_LATE_RESYNC     10      /* this many too-late packets in a row: the path changed */
 #define JB_PLC_US          100000  /* an unexplained gap is concealed this long, then silent */
 #define JB_MAX_DROPOUT     3000    /* RFC 3550 A.1: a seq this far ahead is a new stream */
 #define JB_MAX_MISORDER    100     /* ... and one this far behind */
@@ -60,12 +62,14 @@ struct jbuf {
     int64_t covered_until; /* end of the audio last handed out (multi-tick packets) */
     uint64_t seen;         /* bit i: seq play_seq - 1 - i was received (duplicate vs late) */
     int64_t dry_ticks;     /* ticks in a row with nothing buffered */
-    int64_t last_skip_us;
+    int64_t last_skip_us, last_grow_us;
+    unsigned late_run; /* packets in a row over max_delay */
 
     int64_t transit[JB_WIN]; /* arrival - media time, us: a fixed offset plus network delay */
     unsigned win_n, win_pos;
     bool dirty;
     int64_t base_us; /* smallest transit in the window: the fastest path */
+    int64_t pctl_us; /* the transit at the percentile (valid while !dirty) */
     int64_t jitter_us, target_us;
 
     struct jbuf_stats st;
@@ -150,15 +154,38 @@ static unsigned insert_pos(const struct jbuf *jb, int64_t seq, bool *dup)
 
 /* ---- jitter estimate: a percentile of each packet's delay beyond the fastest one ---- */
 
+static void set_estimate(struct jbuf *jb, int64_t jitter)
+{
+    jb->jitter_us = clamp64(jitter, 0, jb->max_us);
+    jb->target_us = clamp64(JB_K * jb->jitter_us + jb->tick_us, jb->min_us, jb->max_us);
+}
+
+/* Whether replacing `old` by `v` in a full window keeps the percentile sample (both are below
+ * it, or equal) and lets the minimum be followed exactly: then no rescan is needed, which is
+ * most packets (a rescan is most of a tick's cost). */
+static bool same_estimate(const struct jbuf *jb, int64_t old, int64_t v)
+{
+    bool top_same = old == v || (old < jb->pctl_us && v < jb->pctl_us);
+    bool base_known = old > jb->base_us || v <= jb->base_us;
+    return top_same && base_known;
+}
+
 static void add_sample(struct jbuf *jb, int64_t transit)
 {
+    bool quick =
+        !jb->dirty && jb->win_n == JB_WIN && same_estimate(jb, jb->transit[jb->win_pos], transit);
     jb->transit[jb->win_pos] = transit;
     jb->win_pos = (jb->win_pos + 1) % JB_WIN;
     if (jb->win_n < JB_WIN)
         jb->win_n++;
+    /* Until the next rescan base_us may be below the true minimum, never above: the late test
+     * in put errs on the side of keeping packets. */
     if (jb->win_n == 1 || transit < jb->base_us)
-        jb->base_us = transit; /* exact again at the next refresh, when old samples leave */
-    jb->dirty = true;
+        jb->base_us = transit;
+    if (quick)
+        set_estimate(jb, jb->pctl_us - jb->base_us);
+    else
+        jb->dirty = true;
 }
 
 /* The k-th largest transit (k >= 1) through a short sorted list: k is at most JB_TOPK_MAX. */
@@ -185,17 +212,17 @@ static void refresh_estimate(struct jbuf *jb)
     if (!jb->dirty)
         return;
     jb->dirty = false;
-    int64_t jitter = 0;
-    if (jb->win_n) {
-        int64_t base = jb->transit[0];
-        for (unsigned i = 1; i < jb->win_n; i++)
-            base = jb->transit[i] < base ? jb->transit[i] : base;
-        jb->base_us = base;
-        unsigned rank = (jb->win_n * JB_PCTL + 99) / 100; /* 1-based, ascending */
-        jitter = kth_largest(jb, jb->win_n - rank + 1) - base;
+    if (!jb->win_n) {
+        set_estimate(jb, 0);
+        return;
     }
-    jb->jitter_us = clamp64(jitter, 0, jb->max_us);
-    jb->target_us = clamp64(JB_K * jb->jitter_us + jb->tick_us, jb->min_us, jb->max_us);
+    int64_t base = jb->transit[0];
+    for (unsigned i = 1; i < jb->win_n; i++)
+        base = jb->transit[i] < base ? jb->transit[i] : base;
+    unsigned rank = (jb->win_n * JB_PCTL + 99) / 100; /* 1-based, ascending */
+    jb->base_us = base;
+    jb->pctl_us = kth_largest(jb, jb->win_n - rank + 1);
+    set_estimate(jb, jb->pctl_us - base);
 }
 
 /* How long ago a frame of media time `ts` would have arrived by the fastest path. */
@@ -229,7 +256,8 @@ static void restart_stream(struct jbuf *jb, uint32_t ssrc, uint16_t seq, uint32_
     jb->max_ts = ts;
     jb->playing = false;
     jb->dry_ticks = 0;
-    jb->last_skip_us = -JB_TIME_LIMIT;
+    jb->last_skip_us = jb->last_grow_us = -JB_TIME_LIMIT;
+    jb->late_run = 0;
     /* Transits hold the old stream's timestamp origin: the estimate starts over. */
     jb->win_n = jb->win_pos = 0;
     jb->dirty = true;
@@ -327,6 +355,24 @@ static void store(struct jbuf *jb, unsigned pos, int64_t seq, int64_t ts, uint32
     ring_insert(jb, pos, idx);
 }
 
+/* Over max_delay beyond the fastest path. A run of such packets means the path itself got
+ * slower (a route change): the estimate restarts from them rather than dropping 2 s of audio
+ * until the old fast samples leave the window. */
+static bool too_late(struct jbuf *jb, int64_t transit)
+{
+    add_sample(jb, transit);
+    if (transit - jb->base_us <= jb->max_us) {
+        jb->late_run = 0;
+        return false;
+    }
+    if (++jb->late_run < JB_LATE_RESYNC)
+        return true;
+    jb->late_run = 0;
+    jb->win_n = jb->win_pos = 0;
+    add_sample(jb, transit);
+    return false;
+}
+
 int jbuf_put(struct jbuf *jb, uint32_t ssrc, uint16_t seq, uint32_t ts, uint32_t frame_ts,
              const uint8_t *payload, size_t len, uint64_t arrival_us)
 {
@@ -357,10 +403,9 @@ int jbuf_put(struct jbuf *jb, uint32_t ssrc, uint16_t seq, uint32_t ts, uint32_t
         jb->st.duplicate++;
         return -EALREADY;
     }
-    add_sample(jb, transit);
     jb->max_seq = xseq > jb->max_seq ? xseq : jb->max_seq;
     jb->max_ts = xts > jb->max_ts ? xts : jb->max_ts;
-    if (transit - jb->base_us > jb->max_us) {
+    if (too_late(jb, transit)) {
         jb->st.late++;
         return -ETIME;
     }
@@ -384,7 +429,8 @@ static enum jbuf_status dry_tick(struct jbuf *jb)
 }
 
 /* Known silence before the frame due at `next_ts` (DTX: timestamps jumped, no seq missing).
- * Adapting here costs no audio, so the delay moves a whole tick toward the target per tick. */
+ * Adapting here costs no audio: excess delay is cut at once (the silence is shortened), and a
+ * delay under the target waits (the silence is stretched a tick at a time). */
 static enum jbuf_status gap_tick(struct jbuf *jb, int64_t now, int64_t next_ts)
 {
     int64_t step = jb->tick_ts;
@@ -392,7 +438,7 @@ static enum jbuf_status gap_tick(struct jbuf *jb, int64_t now, int64_t next_ts)
     if (jb->play_ts >= jb->covered_until) {
         int64_t cur = delay_of(jb, now, jb->play_ts);
         if (cur - jb->tick_us >= jb->target_us)
-            step = 2 * jb->tick_ts;
+            step = (1 + (cur - jb->target_us) / jb->tick_us) * jb->tick_ts;
         else if (cur + jb->tick_us <= jb->target_us)
             step = 0;
     }
@@ -410,8 +456,23 @@ static bool should_skip(const struct jbuf *jb, int64_t now)
     return next->seq == h->seq + 1 && delay_of(jb, now, next->ts) >= jb->target_us;
 }
 
+/* Below the target by a frame or more (jitter rose while packets still came in time, or were
+ * overtaken and counted lost): conceal one frame and play this one next tick. Faster than the
+ * shrink, since the cost of too little delay is a loss every time the jitter peaks. */
+static bool should_grow(const struct jbuf *jb, int64_t now, const struct jb_slot *h)
+{
+    /* A full buffer would push a packet out for each frame inserted: no growth past it. */
+    return now - jb->last_grow_us >= JB_GROW_EVERY_US && jb->count + 1 < jb->p.capacity &&
+           delay_of(jb, now, h->ts) + jb->tick_us <= jb->target_us;
+}
+
 static enum jbuf_status frame_tick(struct jbuf *jb, int64_t now, const uint8_t **d, size_t *n)
 {
+    if (should_grow(jb, now, head_slot(jb))) {
+        jb->last_grow_us = now;
+        jb->play_ts = head_slot(jb)->ts;
+        return JBUF_LOST;
+    }
     if (should_skip(jb, now)) {
         ring_pop(jb);
         pass_received(jb);

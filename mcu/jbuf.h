@@ -15,13 +15,18 @@
  * percentile already is a delay to cover, not a deviation to scale.
  *
  * Delay: a frame's current delay is now minus the time it would have arrived by the fastest
- * path. Playback starts once the oldest packet's delay reaches the target. It grows when a
- * packet comes late: the late packet is waited for (concealed meanwhile) and then played, so the
- * delay grows by exactly its lateness. It shrinks by dropping one frame (stats.skipped) when the
- * next frame's delay would still be at least the target, at most once per 500 ms: a dropped
- * frame is audible in speech, so the delay comes down in small, spaced steps (200 ms of excess
- * takes about 5 s). Known silence is free to adapt: in a DTX gap (below) each tick may stretch
- * (no advance) or compress (two ticks) the silence by one tick toward the target.
+ * path. Playback starts once the oldest packet's delay reaches the target. Growth is quick:
+ * when nothing is buffered and a packet comes late, it is waited for (concealed meanwhile) and
+ * then played, so the delay grows by exactly its lateness; and while the delay is a frame or
+ * more below the target (the jitter rose but late packets were overtaken and counted lost, so
+ * nothing waited), one concealed frame is inserted (LOST, nothing consumed) at most every 60 ms.
+ * Shrinking is slow: one frame is dropped (stats.skipped) when the next frame's delay would
+ * still be at least the target, at most once per 500 ms, because a dropped frame is audible in
+ * speech (200 ms of excess takes about 5 s once the target has come down). Known silence is
+ * free to adapt: in a DTX gap (below, once the packet after it is here) excess delay is cut
+ * from the silence at once, and a delay under the target stretches it a tick at a time.
+ * A run of 10 packets over max_delay means the path itself got slower: the estimate restarts
+ * from them instead of dropping everything until the old samples leave the window.
  *
  * Missing frames and pauses: when the frame due is missing and a later packet is buffered, the
  * frame is lost (LOST, or LOST_FEC when that packet is the very next one). When nothing at all
@@ -62,7 +67,8 @@ struct jbuf_params {
     uint32_t min_delay_ms; /* floor of the target delay, e.g. 20 */
     uint32_t max_delay_ms; /* ceiling of the target; a packet whose transit exceeds the
                               fastest in the window by more than this is dropped, e.g. 500 */
-    unsigned capacity;     /* packets held at most, e.g. 64; a full buffer drops its oldest */
+    unsigned capacity;     /* packets held at most, e.g. 64; a full buffer drops its oldest.
+                              Delay grows only while it has room: make it > max_delay/frame */
     size_t max_payload;    /* bytes per packet at most, e.g. 1500 */
 };
 
@@ -78,14 +84,15 @@ enum jbuf_status {
 /* put: every jbuf_put call with valid arguments, whatever its result. played: FRAME results.
  * lost: sequence numbers never received by the time they were due (a LOST or LOST_FEC tick, or
  * counted later if they fell inside a stretch of nothing buffered; a missing packet arriving
- * after that is also counted late). late: packets rejected with -ETIME. duplicate: -EALREADY.
- * overflow: packets pushed out of a full buffer (the oldest) plus payloads over max_payload
- * (-EMSGSIZE; there is no counter of its own). reset: restarts (not the first packet).
- * skipped: frames dropped, never decoded, to bring the delay down to the target. */
+ * after that is also counted late; a LOST inserted to grow the delay is not a loss).
+ * late: packets rejected with -ETIME. duplicate: -EALREADY. overflow: packets pushed out of a
+ * full buffer (the oldest) plus payloads over max_payload (-EMSGSIZE; there is no counter of
+ * its own). reset: restarts (not the first packet). skipped: frames dropped, never decoded, to
+ * bring the delay down to the target. */
 struct jbuf_stats {
     uint64_t put, played, lost, late, duplicate, overflow, reset, skipped;
     uint32_t target_ms; /* current target delay */
-    uint32_t jitter_ms; /* smoothed jitter estimate */
+    uint32_t jitter_ms; /* jitter estimate: 95th percentile of the delay over the fastest */
 };
 
 /* 0, -EINVAL for parameters outside the ranges above, -ENOMEM. *out is NULL on failure. */

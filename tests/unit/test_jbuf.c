@@ -367,6 +367,95 @@ static void test_dtx_gap(void **state)
     sim_free(s);
 }
 
+/* The last packet before a pause is lost: it is only known missing when the pause ends, and is
+ * then rebuilt from the first packet's FEC; the pause itself still concealed only briefly. */
+static void test_loss_at_pause(void **state)
+{
+    (void)state;
+    struct jbuf_params p = params(48000, 20, 64);
+    struct sim *s = sim_new(&p, 200, 0, 0);
+    s->at[99] = NEVER;
+    for (unsigned k = 100; k < 200; k++) {
+        s->ts[k] += 48000;
+        s->at[k] += 1000000;
+    }
+    run(s, 0, 260, rec_buf);
+    long i = tick_of(rec_buf, 260, 98), j = tick_of(rec_buf, 260, 100);
+    for (long t = i + 6; t < j - 1; t++)
+        assert_int_equal(rec_buf[t].st, JBUF_EMPTY);
+    assert_int_equal(rec_buf[j - 1].st, JBUF_LOST_FEC);
+    assert_int_equal(rec_buf[j - 1].k, 100);
+    assert_plays_run(rec_buf, 260, 100, 199);
+    assert_int_equal(stats(s).lost, 1);
+    sim_free(s);
+}
+
+/* The target rises just before a pause: the silence is stretched to reach it, for free. */
+static void test_silence_stretched(void **state)
+{
+    (void)state;
+    struct jbuf_params p = params(48000, 20, 64);
+    struct sim *s = sim_new(&p, 300, 0, 0);
+    for (unsigned k = 100; k <= 150; k += 10)
+        s->at[k] += 60000; /* overtaken: lost and late, raising the target to 80 ms */
+    for (unsigned k = 152; k < 300; k++) {
+        s->ts[k] += 48000;
+        s->at[k] += 1000000;
+    }
+    run(s, 0, 200, rec_buf);
+    assert_int_equal(stats(s).target_ms, 80); /* in the pause */
+    run(s, 200, 360, rec_buf);
+    struct jbuf_stats st = stats(s);
+    assert_true(delay_us(rec_buf, 360, 151) <= 40000);
+    long d = delay_us(rec_buf, 360, 152) - 1000000;
+    assert_true(d >= 60000 && d <= 80000);
+    long j = tick_of(rec_buf, 360, 152);
+    assert_int_equal(rec_buf[j - 1].st, JBUF_EMPTY);
+    assert_plays_run(rec_buf, 360, 152, 190); /* no concealed frame inserted to grow */
+    assert_int_equal(st.lost, 6);
+    assert_int_equal(st.late, 6);
+    sim_free(s);
+}
+
+/* 40 ms packets on a 20 ms tick: each is returned once, the tick after it is EMPTY (the caller
+ * still holds half of its audio), nothing is concealed. */
+static void test_long_packets(void **state)
+{
+    (void)state;
+    struct jbuf_params p = params(48000, 20, 64);
+    struct jbuf *jb;
+    assert_int_equal(jbuf_create(&jb, &p), 0);
+    unsigned frames = 0, empty_after_start = 0;
+    long last = -1;
+    for (unsigned i = 0; i < 200; i++) {
+        uint64_t now = T0 + (uint64_t)i * TICK_US;
+        if (i % 2 == 0 && i < 180) { /* packet i/2 arrives 30 ms after it was sent */
+            uint8_t pl[4] = {0, 0, 0, (uint8_t)(i / 2)};
+            assert_int_equal(jbuf_put(jb, SSRC_A, (uint16_t)(i / 2), i / 2 * 1920, 1920, pl, 4,
+                                      now + NET_US - 20000),
+                             0);
+        }
+        const uint8_t *d;
+        size_t len;
+        enum jbuf_status st = jbuf_get(jb, now, &d, &len);
+        if (st == JBUF_FRAME) {
+            assert_int_equal(payload_k(d, len), last + 1);
+            last++;
+            frames++;
+        } else if (frames && last < 89) {
+            assert_int_equal(st, JBUF_EMPTY);
+            empty_after_start++;
+        }
+    }
+    assert_int_equal(frames, 90);
+    assert_int_equal(empty_after_start, 89);
+    struct jbuf_stats st;
+    jbuf_get_stats(jb, &st);
+    assert_int_equal(st.lost, 0);
+    assert_int_equal(st.skipped, 0);
+    jbuf_destroy(&jb);
+}
+
 static void test_seq_and_ts_wrap(void **state)
 {
     (void)state;
@@ -481,6 +570,76 @@ static void test_jitter_spike(void **state)
     assert_true(st.skipped <= 12);
     assert_int_equal(rec_buf[N + 2].st, JBUF_FRAME); /* still playing; all others played or */
     assert_int_equal(st.played + st.skipped, rec_buf[N + 2].k + 1); /* skipped, in order */
+    sim_free(s);
+}
+
+/* Every 10th packet comes 60 ms late, overtaken by the next two: nothing ever underruns, so
+ * the delay must follow the raised target by inserting concealed frames. */
+static void test_grows_without_underrun(void **state)
+{
+    (void)state;
+    struct jbuf_params p = params(48000, 20, 64);
+    struct sim *s = sim_new(&p, 400, 0, 0);
+    for (unsigned k = 100; k < 400; k += 10)
+        s->at[k] += 60000;
+    run(s, 0, 400, rec_buf);
+    struct jbuf_stats st = stats(s);
+    assert_int_equal(st.target_ms, 80);
+    assert_true(st.late >= 1 && st.late <= 7); /* until 5 % of the window showed the jitter */
+    assert_int_equal(st.lost, st.late);
+    for (unsigned k = 200; k < 380; k += 10)
+        assert_int_equal(s->ret[k], 0); /* since then, every late packet plays */
+    assert_true(delay_us(rec_buf, 400, 300) >= 60000 && delay_us(rec_buf, 400, 300) <= 100000);
+    assert_int_equal(st.skipped, 0);
+    unsigned inserted = 0;
+    for (unsigned i = 0; i < 400; i++)
+        inserted += rec_buf[i].st == JBUF_LOST;
+    assert_true(inserted >= 2 && inserted <= 3);
+    sim_free(s);
+}
+
+/* After a spike the target is down but the delay is still high; a talker pause absorbs the
+ * excess at once instead of frame drops every 500 ms. */
+static void test_silence_absorbs_excess(void **state)
+{
+    (void)state;
+    struct jbuf_params p = params(48000, 20, 64);
+    struct sim *s = sim_new(&p, 600, 0, 0);
+    for (unsigned k = 250; k < 300; k++)
+        s->at[k] += 200000;
+    for (unsigned k = 420; k < 600; k++) {
+        s->ts[k] += 48000;
+        s->at[k] += 1000000;
+    }
+    run(s, 0, 660, rec_buf);
+    assert_true(delay_us(rec_buf, 660, 419) >= 150000);
+    assert_true(delay_us(rec_buf, 660, 420) - 1000000 <= 40000);
+    struct jbuf_stats st = stats(s);
+    assert_true(st.skipped <= 2);
+    assert_int_equal(st.lost, 0);
+    assert_int_equal(st.target_ms, 20);
+    assert_plays_run(rec_buf, 660, 420, 599);
+    sim_free(s);
+}
+
+/* The path gets 700 ms slower for good (over max_delay): after a run of late packets the
+ * estimate follows the new path instead of dropping 2 s of audio. */
+static void test_path_slower(void **state)
+{
+    (void)state;
+    struct jbuf_params p = params(48000, 20, 64);
+    struct sim *s = sim_new(&p, 300, 0, 0);
+    for (unsigned k = 100; k < 300; k++)
+        s->at[k] += 700000;
+    run(s, 0, 340, rec_buf);
+    for (unsigned k = 100; k < 109; k++)
+        assert_int_equal(s->ret[k], -ETIME);
+    assert_plays_run(rec_buf, 340, 109, 299);
+    assert_true(delay_us(rec_buf, 340, 200) - 700000 <= 40000);
+    struct jbuf_stats st = stats(s);
+    assert_int_equal(st.late, 9);
+    assert_int_equal(st.lost, 9);
+    assert_int_equal(st.reset, 0);
     sim_free(s);
 }
 
@@ -616,14 +775,28 @@ static void test_create_and_edges(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_in_order),        cmocka_unit_test(test_reorder_repaired),
-        cmocka_unit_test(test_duplicates),      cmocka_unit_test(test_late),
-        cmocka_unit_test(test_single_loss_fec), cmocka_unit_test(test_single_loss_plc),
-        cmocka_unit_test(test_burst_loss),      cmocka_unit_test(test_dtx_gap),
-        cmocka_unit_test(test_seq_and_ts_wrap), cmocka_unit_test(test_ssrc_change),
-        cmocka_unit_test(test_jump_resets),     cmocka_unit_test(test_jitter_spike),
-        cmocka_unit_test(test_overflow),        cmocka_unit_test(test_g711),
-        cmocka_unit_test(test_payload_size),    cmocka_unit_test(test_create_and_edges),
+        cmocka_unit_test(test_in_order),
+        cmocka_unit_test(test_reorder_repaired),
+        cmocka_unit_test(test_duplicates),
+        cmocka_unit_test(test_late),
+        cmocka_unit_test(test_single_loss_fec),
+        cmocka_unit_test(test_single_loss_plc),
+        cmocka_unit_test(test_burst_loss),
+        cmocka_unit_test(test_dtx_gap),
+        cmocka_unit_test(test_loss_at_pause),
+        cmocka_unit_test(test_silence_stretched),
+        cmocka_unit_test(test_long_packets),
+        cmocka_unit_test(test_seq_and_ts_wrap),
+        cmocka_unit_test(test_ssrc_change),
+        cmocka_unit_test(test_jump_resets),
+        cmocka_unit_test(test_jitter_spike),
+        cmocka_unit_test(test_grows_without_underrun),
+        cmocka_unit_test(test_silence_absorbs_excess),
+        cmocka_unit_test(test_path_slower),
+        cmocka_unit_test(test_overflow),
+        cmocka_unit_test(test_g711),
+        cmocka_unit_test(test_payload_size),
+        cmocka_unit_test(test_create_and_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
