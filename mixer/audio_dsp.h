@@ -17,7 +17,8 @@ static inline int32_t audio_scale_q14(int16_t x, int gain_q14)
 }
 
 struct audio_dsp {
-    /* acc[i] += audio_scale_q14(in[i], gain_q14). acc never overflows for < 65536 inputs. */
+    /* acc[i] += audio_scale_q14(in[i], gain_q14). acc cannot overflow for fewer than 32769
+     * inputs at any gain (a scaled sample is at most 65534 in magnitude). */
     void (*accumulate_s16)(int32_t *acc, const int16_t *in, int gain_q14, int n);
     /* out[i] = total[i] - audio_scale_q14(self[i], gain_q14): the mix without one talker. */
     void (*sub_s16)(int32_t *out, const int32_t *total, const int16_t *self, int gain_q14, int n);

@@ -79,10 +79,10 @@ static uint32_t peak_exact(const int32_t *in, int n)
 uint32_t peak_s32_sse2(const int32_t *in, int n)
 {
     /* SSE2 has no 32-bit integer abs or max, so the exact loop costs 7 operations per vector.
-     * The mix bus normally stays far below 2^24, where int32 -> float is exact and abs + max
-     * cost 2: take the float peak first. Rounding to float is monotonic, so a float peak below
-     * 2^24 means every |x| is below 2^24, every conversion was exact and the float peak is the
-     * answer; otherwise (loud or hostile input) redo it exactly. */
+     * The mix bus normally stays far below 2^24, where int32 -> float is exact and convert, abs
+     * and max cost 3: take the float peak first. Rounding to float is monotonic, so a float peak
+     * below 2^24 means every |x| is below 2^24, every conversion was exact and the float peak is
+     * the answer; otherwise (loud or hostile input) redo it exactly. */
     const __m128 abs_mask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
     __m128 f0 = _mm_setzero_ps(), f1 = f0, f2 = f0, f3 = f0;
     for (int i = 0; i < n; i += 16) {

@@ -24,7 +24,7 @@ static void fill_s16(int16_t *p, int n, int fill)
         uint32_t r = checkasm_rand();
         switch (fill) {
         case S16_RANDOM:
-            p[i] = (int16_t)(int32_t)((r >> 16) - 32768);
+            p[i] = (int16_t)((int32_t)(r >> 16) - 32768);
             break;
         case S16_MAX:
             p[i] = 32767;
@@ -180,7 +180,7 @@ enum {
     S32_ZERO,
     S32_EXTREMES,
     S32_SMALL, /* |x| <= 2^24, the limiter's range */
-    S32_BUS,   /* |x| < 2^18: three loud talkers at gain 2.0 */
+    S32_BUS,   /* |x| <= 2^18: three talkers at gain 2.0 reach 3 * 65534 */
     S32_NFILLS
 };
 static const char *const s32_names[] = {"random", "INT32_MIN", "INT32_MIN+1", "INT32_MAX",
@@ -210,8 +210,11 @@ static void fill_s32(int32_t *p, int n, int fill)
         case S32_EXTREMES:
             p[i] = ext[r % NELEMS(ext)];
             break;
+        case S32_SMALL:
+            p[i] = (int32_t)(r % ((1u << 25) + 1)) - (1 << 24);
+            break;
         default:
-            p[i] = (int32_t)(r >> 7) - (1 << 24);
+            p[i] = (int32_t)(r >> 13) - (1 << 18);
             break;
         }
     }
