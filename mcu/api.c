@@ -63,15 +63,14 @@ static json_t *media_json(struct meeting *m)
 static json_t *meeting_json(struct meeting *m)
 {
     char start[32], end[32];
-    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:b, s:i, s:s, s:i, s:s, s:s, s:s, s:i}",
-                          "id", m->id, "title", m->title, "start",
-                          time_format_utc(m->start_unix, start, 32), "end",
-                          time_format_utc(m->end_unix, end, 32), "duration",
-                          (json_int_t)((m->end_unix - m->start_unix) / 60), "has_pin",
-                          m->pin[0] != 0, "max", (int)m->max, "mode", meeting_mode_name(m->mode),
-                          "talkers", (int)m->talkers, "video", m->video, "layout", m->layout,
-                          "state", meeting_state_name(m->state), "participants",
-                          (int)m->nparticipants);
+    json_t *j =
+        json_pack("{s:s, s:s, s:s, s:s, s:I, s:b, s:i, s:s, s:i, s:s, s:s, s:s, s:i}", "id", m->id,
+                  "title", m->title, "start", time_format_utc(m->start_unix, start, 32), "end",
+                  time_format_utc(m->end_unix, end, 32), "duration",
+                  (json_int_t)((m->end_unix - m->start_unix) / 60), "has_pin", m->pin[0] != 0,
+                  "max", (int)m->max, "mode", meeting_mode_name(m->mode), "talkers",
+                  (int)m->talkers, "video", m->video, "layout", m->layout, "state",
+                  meeting_state_name(m->state), "participants", (int)m->nparticipants);
     if (j && m->conf)
         json_object_set_new(j, "media", media_json(m));
     return j;
@@ -410,7 +409,18 @@ static int get_metrics(struct api *api, struct api_req *rq)
     return 0;
 }
 
+static int get_events(struct api *api, struct api_req *rq)
+{
+    struct meeting *m;
+    int err = find_meeting(api, rq, &m);
+    if (err)
+        return err;
+    rq->stream = 1;
+    return 0;
+}
+
 const struct api_route api_routes[] = {
+    {EVHTTP_REQ_GET, "/api/v1/meetings/:id/events", get_events, 0},
     {EVHTTP_REQ_GET, "/healthz", get_health, 1},
     {EVHTTP_REQ_GET, "/metrics", get_metrics, 0},
     {EVHTTP_REQ_POST, "/api/v1/meetings", post_meeting, 0},

@@ -19,10 +19,14 @@ struct api_req {
     json_t *reply;                     /* JSON reply, owned by the request */
     struct evbuffer *text;             /* or a plain-text reply (the caller allocates it) */
     char error[256];                   /* error message when the handler fails */
+    int stream;                        /* set by a handler: reply with the event stream */
 };
+
+struct events;
 
 struct api {
     struct confmgr *cm;
+    struct events *events;
     unsigned long long requests, errors;
 };
 

@@ -11,8 +11,8 @@
 #include "rtp.h"
 
 #define ENCODER_IDLE_TICKS 250 /* 5 s without being a talker frees the own encoder */
-#define SILENT_DBOV 60         /* RFC 6464 levels this quiet are not decoded */
-#define NO_LEVEL 0xff
+#define SILENT_DBOV        60  /* RFC 6464 levels this quiet are not decoded */
+#define NO_LEVEL           0xff
 
 struct astream {
     struct astream_params p;

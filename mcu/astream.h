@@ -13,8 +13,8 @@ struct acodec;
 struct astream;
 struct rtp_hdr;
 
-#define ASTREAM_MIX_RATE 48000
-#define ASTREAM_FRAME_MS 20
+#define ASTREAM_MIX_RATE    48000
+#define ASTREAM_FRAME_MS    20
 #define ASTREAM_MIX_SAMPLES (ASTREAM_MIX_RATE * ASTREAM_FRAME_MS / 1000)
 
 struct astream_params {

@@ -16,10 +16,10 @@
 #include "session.h"
 #include "udp.h"
 
-#define TICK_US (ASTREAM_FRAME_MS * 1000u)
-#define IDLE_STOP_US 2000000u /* no audio from anybody this long: stop ticking */
+#define TICK_US       (ASTREAM_FRAME_MS * 1000u)
+#define IDLE_STOP_US  2000000u /* no audio from anybody this long: stop ticking */
 #define SHARED_CODECS 3
-#define MAX_PAYLOAD 1400
+#define MAX_PAYLOAD   1400
 
 struct member {
     struct session *s;
@@ -231,6 +231,7 @@ static void send_outputs(struct conference *c, unsigned *encoders)
         int mixed = amix_is_mixed(c->amix, i);
         pstat_set(&st->talking, (uint64_t)amix_is_talking(c->amix, i));
         pstat_set(&st->mixed, (uint64_t)mixed);
+        pstat_set(&st->active, (uint64_t)(amix_active_speaker(c->amix) == (int)i));
         const uint8_t *payload = c->pkt;
         int len;
         if (mixed) {
@@ -238,12 +239,12 @@ static void send_outputs(struct conference *c, unsigned *encoders)
             (*encoders)++;
         } else {
             astream_idle_encoder(m->as);
-            len = session_has_destination(m->s) ? shared_payload(c, codec, &payload, encoders)
-                                                : 0;
+            len = session_has_destination(m->s) ? shared_payload(c, codec, &payload, encoders) : 0;
         }
         if (len > 0 && session_has_destination(m->s)) {
-            mark_dirty(c, m->s, session_send_rtp(m->s, codec->pt, !m->sent_any, m->ts, payload,
-                                                 (size_t)len));
+            mark_dirty(
+                c, m->s,
+                session_send_rtp(m->s, codec->pt, !m->sent_any, m->ts, payload, (size_t)len));
             m->sent_any = 1;
         }
         m->ts += astream_frame_ts(m->as);

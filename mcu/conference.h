@@ -6,7 +6,8 @@
  *   mix      a 20 ms tick on an absolute deadline decodes every member, mixes the top talkers
  *            once (each talker hears the others, everyone else one shared mix), encodes each
  *            talker's mix and ONE shared mix per codec, and sends each member its stream. The
- *            tick stops when nobody has sent audio for a while, so an idle meeting costs nothing. */
+ *            tick stops when nobody has sent audio for a while, so an idle meeting costs nothing.
+ */
 #ifndef MCU_CONFERENCE_H
 #define MCU_CONFERENCE_H
 

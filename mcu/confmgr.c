@@ -29,7 +29,38 @@ struct confmgr {
     unsigned npairs, next_pair;
     uint16_t first_port;
     int64_t (*now)(void);
+    confmgr_event_fn event_fn;
+    void *event_arg;
 };
+
+static void emit(struct confmgr *cm, const struct meeting *m, const struct participant *p,
+                 const char *type, int value)
+{
+    if (cm->event_fn)
+        cm->event_fn(cm->event_arg, m, p, type, value);
+}
+
+void confmgr_set_event_cb(struct confmgr *cm, confmgr_event_fn fn, void *arg)
+{
+    cm->event_fn = fn;
+    cm->event_arg = arg;
+}
+
+void confmgr_poll_events(struct confmgr *cm)
+{
+    for (struct meeting *m = cm->meetings; m; m = m->next) {
+        for (struct participant *p = m->participants; p; p = p->next) {
+            uint8_t talking = pstat_get(&p->stats.talking) != 0;
+            uint8_t active = pstat_get(&p->stats.active) != 0;
+            if (talking != p->seen_talking)
+                emit(cm, m, p, "talking", talking);
+            if (active != p->seen_active)
+                emit(cm, m, p, "speaker", active);
+            p->seen_talking = talking;
+            p->seen_active = active;
+        }
+    }
+}
 
 static int64_t wall_now(void)
 {
@@ -537,6 +568,7 @@ int confmgr_join(struct confmgr *cm, struct meeting *m, const struct join_spec *
     m->nparticipants++;
     if (cm->p.store)
         store_history_add(cm->p.store, m->id, p->id, p->name, "join", p->joined_unix);
+    emit(cm, m, p, "join", 1);
     *out = p;
     return 0;
 }
@@ -566,6 +598,7 @@ int confmgr_leave(struct confmgr *cm, struct meeting *m, struct participant *p)
     /* Everything read from the record happens before the post: after it, the worker owns it. */
     if (cm->p.store)
         store_history_add(cm->p.store, m->id, p->id, p->name, "leave", cm->now());
+    emit(cm, m, p, "leave", 1);
     unsigned pair = (unsigned)(p->port - cm->first_port) / 2;
     *pp = p->next;
     if (post(m->worker, op_remove, op)) {

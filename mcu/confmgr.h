@@ -72,6 +72,15 @@ int confmgr_join(struct confmgr *cm, struct meeting *m, const struct join_spec *
 struct participant *confmgr_participant_find(struct meeting *m, const char *id);
 int confmgr_leave(struct confmgr *cm, struct meeting *m, struct participant *p);
 
+/* Meeting events for observers (the API's event stream): "join", "leave", "talking" and
+ * "speaker" with value 1/0. Called on the control thread. */
+typedef void (*confmgr_event_fn)(void *arg, const struct meeting *m, const struct participant *p,
+                                 const char *type, int value);
+void confmgr_set_event_cb(struct confmgr *cm, confmgr_event_fn fn, void *arg);
+/* Compare live talking/speaker flags with what was last reported and report changes; the control
+ * loop calls it every 100 ms. */
+void confmgr_poll_events(struct confmgr *cm);
+
 /* Totals for /metrics. */
 unsigned confmgr_worker_count(const struct confmgr *cm);
 

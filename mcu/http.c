@@ -10,6 +10,7 @@
 
 #include "alloc.h"
 #include "api.h"
+#include "events.h"
 
 #define BODY_MAX (64 * 1024)
 #define MAX_SEGS 8
@@ -174,7 +175,12 @@ static void handle(struct http *h, struct evhttp_request *r, char **segs, unsign
     int err = rt->fn(h->api, &rq);
     if (err)
         h->api->errors++;
-    reply(r, &rq, err);
+    if (!err && rq.stream && h->api->events) {
+        if (events_subscribe(h->api->events, r, rq.param[0]))
+            send_error(r, 503, -ENOMEM, "out of memory for another event stream");
+    } else {
+        reply(r, &rq, err);
+    }
     json_decref(body);
     json_decref(rq.reply);
     if (rq.text)

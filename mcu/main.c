@@ -15,6 +15,7 @@
 #include "confmgr.h"
 #include "config.h"
 #include "cpu.h"
+#include "events.h"
 #include "http.h"
 #include "log.h"
 #include "loop.h"
@@ -149,8 +150,26 @@ struct server {
     struct confmgr *cm;
     struct api api;
     struct http *http;
-    struct event *sigterm, *sigint, *tick;
+    struct event *sigterm, *sigint, *tick, *poll;
+    struct events *events;
 };
+
+static void on_poll(evutil_socket_t fd, short what, void *arg)
+{
+    confmgr_poll_events(arg);
+}
+
+/* confmgr's events, as JSON on the API's event stream. */
+static void on_meeting_event(void *arg, const struct meeting *m, const struct participant *p,
+                             const char *type, int value)
+{
+    json_t *data =
+        json_pack("{s:s, s:s, s:s}", "meeting", m->id, "participant", p->id, "name", p->name);
+    if (data && (!strcmp(type, "talking") || !strcmp(type, "speaker")))
+        json_object_set_new(data, !strcmp(type, "talking") ? "talking" : "active",
+                            json_boolean(value));
+    events_publish(arg, m->id, type, data);
+}
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -238,6 +257,10 @@ static int start(struct server *s, const char *token)
     if (err)
         return err;
     s->api.cm = s->cm;
+    if (events_create(&s->events))
+        return -ENOMEM;
+    s->api.events = s->events;
+    confmgr_set_event_cb(s->cm, on_meeting_event, s->events);
     err = http_create(&s->http, loop_base(s->control), s->cfg.listen_host, s->cfg.listen_port,
                       token, &s->api);
     if (err) {
@@ -250,9 +273,10 @@ static int start(struct server *s, const char *token)
     s->sigterm = evsignal_new(loop_base(s->control), SIGTERM, on_signal, s->control);
     s->sigint = evsignal_new(loop_base(s->control), SIGINT, on_signal, s->control);
     s->tick = event_new(loop_base(s->control), -1, EV_PERSIST, on_tick, s->cm);
-    struct timeval second = {1, 0};
-    if (!s->sigterm || !s->sigint || !s->tick || evsignal_add(s->sigterm, NULL) ||
-        evsignal_add(s->sigint, NULL) || event_add(s->tick, &second))
+    s->poll = event_new(loop_base(s->control), -1, EV_PERSIST, on_poll, s->cm);
+    struct timeval second = {1, 0}, tenth = {0, 100000};
+    if (!s->sigterm || !s->sigint || !s->tick || !s->poll || evsignal_add(s->sigterm, NULL) ||
+        evsignal_add(s->sigint, NULL) || event_add(s->tick, &second) || event_add(s->poll, &tenth))
         return -ENOMEM;
     return 0;
 }
@@ -265,6 +289,9 @@ static void stop(struct server *s)
         event_free(s->sigint);
     if (s->tick)
         event_free(s->tick);
+    if (s->poll)
+        event_free(s->poll);
+    events_destroy(&s->events); /* ends the open streams while their requests still exist */
     http_destroy(&s->http);
     confmgr_destroy(&s->cm); /* workers stop first; every participant gets its BYE */
     store_close(&s->store);

@@ -34,9 +34,10 @@ struct participant {
     struct udp_addr recv;
     enum rtpsec_suite suite;
     const struct acodec *codec;
-    char rx_key_b64[64];     /* what the participant sends with */
-    char tx_key_b64[64];     /* what the participant's receiver decrypts with */
-    struct session *session; /* handle for the worker; never dereferenced here */
+    char rx_key_b64[64];               /* what the participant sends with */
+    char tx_key_b64[64];               /* what the participant's receiver decrypts with */
+    struct session *session;           /* handle for the worker; never dereferenced here */
+    uint8_t seen_talking, seen_active; /* what the last event said */
     struct pstats stats;
 };
 

@@ -22,8 +22,9 @@ struct pstats {
     _Atomic uint64_t tx_bytes;
     _Atomic uint64_t tx_rtcp; /* RTCP compounds (SR/RR + SDES) sent */
     _Atomic uint64_t tx_errors;
-    _Atomic uint64_t talking;  /* 1 while the mixer hears this participant talking */
-    _Atomic uint64_t mixed;    /* 1 while it is one of the mixed talkers */
+    _Atomic uint64_t talking; /* 1 while the mixer hears this participant talking */
+    _Atomic uint64_t mixed;   /* 1 while it is one of the mixed talkers */
+    _Atomic uint64_t active;  /* 1 while it is the meeting's active speaker */
 };
 
 /* A conference's live counters: written by its worker, read by the control thread; owned by

@@ -362,8 +362,7 @@ static int queue_slot(struct session *s, uint8_t **slot)
     return was_empty;
 }
 
-static int commit_rtp(struct session *s, uint8_t *slot, size_t len, uint32_t ts,
-                      size_t payload_len)
+static int commit_rtp(struct session *s, uint8_t *slot, size_t len, uint32_t ts, size_t payload_len)
 {
     int err = rtpsec_protect(s->tx_sec, slot, &len);
     if (err) {
@@ -380,8 +379,8 @@ static int commit_rtp(struct session *s, uint8_t *slot, size_t len, uint32_t ts,
     return 0;
 }
 
-int session_send_rtp(struct session *s, uint8_t pt, int marker, uint32_t ts,
-                     const uint8_t *payload, size_t len)
+int session_send_rtp(struct session *s, uint8_t pt, int marker, uint32_t ts, const uint8_t *payload,
+                     size_t len)
 {
     if (!s->has_dst)
         return -ENOTCONN;

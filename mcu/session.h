@@ -64,8 +64,8 @@ int session_forward_rtp(struct session *s, const uint8_t *pkt, size_t len, const
 /* Queue one RTP packet built here: this session's SSRC and next sequence number, the given
  * payload type, marker and timestamp (on this session's own timestamp line), then protected.
  * Returns 1 when this made the queue non-empty, 0 when queued, or -errno (dropped). */
-int session_send_rtp(struct session *s, uint8_t pt, int marker, uint32_t ts,
-                     const uint8_t *payload, size_t len);
+int session_send_rtp(struct session *s, uint8_t pt, int marker, uint32_t ts, const uint8_t *payload,
+                     size_t len);
 /* A random starting point for this session's outgoing timestamp line. */
 uint32_t session_ts_base(const struct session *s);
 /* Send what is queued. */

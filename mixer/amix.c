@@ -9,8 +9,8 @@
 #include "level.h"
 
 #define GAIN_UNITY_Q14 16384
-#define LIMIT_PEAK 32767.0f
-#define LIMIT_RELEASE 0.02f /* gain regained per tick: about 1 s from 0 to 1 at 20 ms */
+#define LIMIT_PEAK     32767.0f
+#define LIMIT_RELEASE  0.02f /* gain regained per tick: about 1 s from 0 to 1 at 20 ms */
 
 struct limiter {
     float gain;
@@ -172,9 +172,9 @@ void amix_input_ready(struct amix *a, unsigned idx, int has_audio, int rfc6464_d
     else if (rfc6464_dbov >= 0)
         in->score = level_update_rfc6464(&in->level, rfc6464_dbov);
     else
-        in->score = level_update_energy(
-            &in->level, a->dsp.energy_s16(in->buf, (int)a->p.frame_samples),
-            (int)a->p.frame_samples);
+        in->score =
+            level_update_energy(&in->level, a->dsp.energy_s16(in->buf, (int)a->p.frame_samples),
+                                (int)a->p.frame_samples);
 }
 
 /* Soft limiter: a frame that would overflow is scaled down from its first sample (no clipping);

@@ -5,11 +5,11 @@
 
 #include <math.h>
 
-#define SILENCE_DB -96.0f
-#define FLOOR_MIN_DB -80.0f
+#define SILENCE_DB    -96.0f
+#define FLOOR_MIN_DB  -80.0f
 #define FLOOR_RISE_DB 0.04f /* per frame: 2 dB/s at 20 ms frames */
-#define SMOOTH_UP 0.6f      /* weight of a louder frame: fast attack */
-#define SMOOTH_DOWN 0.15f   /* weight of a quieter frame: slower release */
+#define SMOOTH_UP     0.6f  /* weight of a louder frame: fast attack */
+#define SMOOTH_DOWN   0.15f /* weight of a quieter frame: slower release */
 
 void level_init(struct level *l)
 {

@@ -11,11 +11,11 @@
 
 struct speaker_params {
     unsigned max_inputs;
-    unsigned max_talkers; /* N, 1..SPEAKER_MAX_TALKERS (3 by default) */
-    float on_db;          /* score that starts talking (e.g. 12) */
-    float off_db;         /* score under which talking may stop (e.g. 6) */
-    unsigned hangover_frames; /* frames under off_db before it stops (e.g. 20 = 400 ms) */
-    float switch_margin_db;   /* a newcomer must beat the weakest talker by this (e.g. 6) */
+    unsigned max_talkers;         /* N, 1..SPEAKER_MAX_TALKERS (3 by default) */
+    float on_db;                  /* score that starts talking (e.g. 12) */
+    float off_db;                 /* score under which talking may stop (e.g. 6) */
+    unsigned hangover_frames;     /* frames under off_db before it stops (e.g. 20 = 400 ms) */
+    float switch_margin_db;       /* a newcomer must beat the weakest talker by this (e.g. 6) */
     unsigned speaker_hold_frames; /* active speaker changes after leading this long (e.g. 15) */
 };
 

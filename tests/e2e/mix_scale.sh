@@ -8,6 +8,11 @@ need ffmpeg curl jq ss awk
 SECS=8
 start_server
 MEETING=$(mcuctl --json schedule --title "e2e scale" --start now --mode mix | jq -r .id)
+# The meeting's event stream (server-sent events), read for the whole call.
+curl -sN --max-time $((SECS + 6)) -H "Authorization: Bearer $(cat "$DATA/admin.token")" \
+  "$MCU_SERVER/api/v1/meetings/$MEETING/events" >"$WORK/events.txt" &
+PIDS+=($!)
+for _ in $(seq 50); do grep -q '^: events of meeting' "$WORK/events.txt" && break; sleep 0.1; done
 for i in $(seq 0 9); do
   mcuctl --json join "$MEETING" --name "p$i" --recv "127.0.0.1:$((MEDIA_LO - 200 + 4 * i))" \
     --sdp "$WORK/p$i.sdp" >"$WORK/p$i.json" || fail "join p$i"
@@ -45,6 +50,15 @@ check "$(jq '[.participants[] | select(.audio.talking)] | length' "$WORK/parts.j
 check "$(jq '[.participants[] | select(.stats.tx_packets > 100)] | length' "$WORK/parts.json")" "==" 10 \
   "all ten participants are sent audio"
 check "$(awk '{ print $4 }' "$WORK/lossy.txt")" ">" 20 "the relay dropped p1's packets"
+check "$(grep -c '^event: join' "$WORK/events.txt")" "==" 10 "event stream: ten joins"
+for p in p0 p1; do
+  check "$(grep -A1 '^event: talking' "$WORK/events.txt" | grep -c "\"name\":\"$p\",\"talking\":true")" \
+    ">=" 1 "event stream: $p started talking"
+done
+check "$(grep -A1 '^event: speaker' "$WORK/events.txt" | grep -c '"active":true')" ">=" 1 \
+  "event stream: an active speaker"
+check "$(grep -A1 '^event: talking' "$WORK/events.txt" | grep -c '"talking":false')" ">=" 2 \
+  "event stream: both stopped talking at the end"
 
 read -r _ l440 _ < <(tone_levels "$WORK/p5.wav" 440)
 read -r _ l660 m660 < <(tone_levels "$WORK/p5.wav" 660)

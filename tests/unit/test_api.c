@@ -165,11 +165,10 @@ static void test_join_flow(void **state)
     char pid[32];
     snprintf(pid, sizeof(pid), "%s", reply_str(f, "participant"));
 
-    assert_int_equal(
-        call(f, EVHTTP_REQ_POST, PARTS, id, 0,
-             "{\"name\":\"Bob\",\"pin\":\"4321\",\"srtp_suite\":\"AEAD_AES_128_GCM\","
-             "\"audio\":\"pcmu\",\"recv\":\"127.0.0.1:5008\"}"),
-        0);
+    assert_int_equal(call(f, EVHTTP_REQ_POST, PARTS, id, 0,
+                          "{\"name\":\"Bob\",\"pin\":\"4321\",\"srtp_suite\":\"AEAD_AES_128_GCM\","
+                          "\"audio\":\"pcmu\",\"recv\":\"127.0.0.1:5008\"}"),
+                     0);
     assert_non_null(strstr(reply_str(f, "sdp"), "m=audio 5008 RTP/SAVP 0\r\n"));
     assert_non_null(strstr(reply_str(f, "sdp"), "a=rtpmap:0 PCMU/8000/1\r\n"));
     audio = json_object_get(f->rq.reply, "audio");
