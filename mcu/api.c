@@ -71,6 +71,8 @@ static json_t *meeting_json(struct meeting *m)
                   "max", (int)m->max, "mode", meeting_mode_name(m->mode), "talkers",
                   (int)m->talkers, "video", m->video, "layout", m->layout, "state",
                   meeting_state_name(m->state), "participants", (int)m->nparticipants);
+    if (j)
+        json_object_set_new(j, "preprocess", json_boolean(m->preprocess));
     if (j && m->conf)
         json_object_set_new(j, "media", media_json(m));
     return j;
@@ -103,6 +105,7 @@ static const struct jsonspec meeting_params[] = {
     {"max", JS_INT, 0, 2, MEETING_MAX_PARTICIPANTS, NULL},
     {"mode", JS_STRING, 0, 0, 0, mode_choices},
     {"talkers", JS_INT, 0, 1, SPEAKER_MAX_TALKERS, NULL},
+    {"preprocess", JS_BOOL, 0, 0, 0, NULL},
     {"video", JS_STRING, 0, 0, 0, video_choices},
     {"layout", JS_STRING, 0, 0, 0, layout_choices},
 };
@@ -130,6 +133,7 @@ static int post_meeting(struct api *api, struct api_req *rq)
     spec.max = (unsigned)jsonspec_int(rq->body, "max", 100);
     meeting_mode_parse(jsonspec_str(rq->body, "mode", "mix"), &spec.mode);
     spec.talkers = (unsigned)jsonspec_int(rq->body, "talkers", 3);
+    spec.preprocess = jsonspec_bool(rq->body, "preprocess", 0);
     spec.video = jsonspec_str(rq->body, "video", "off");
     spec.layout = jsonspec_str(rq->body, "layout", "grid");
     if (spec.pin && strspn(spec.pin, "0123456789") != strlen(spec.pin))
@@ -241,7 +245,7 @@ static int parse_join(struct api_req *rq, struct join_spec *js)
         js->has_recv = 1;
     }
     js->codec = acodec_find(jsonspec_str(rq->body, "audio", "opus"));
-    js->preprocess = jsonspec_bool(rq->body, "preprocess", 0);
+    js->preprocess = jsonspec_bool(rq->body, "preprocess", -1);
     js->level_ext_id = (int)jsonspec_int(rq->body, "audio_level_id", 0);
     const char *video = jsonspec_str(rq->body, "video", "none");
     if (strcmp(video, "none"))

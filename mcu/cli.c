@@ -72,6 +72,8 @@ static const struct cli_opt schedule_opts[] = {
     {"--max", OPT_INT, "N", "max", NULL, 1, 100000, false, "most participants at once"},
     {"--talkers", OPT_INT, "N", "talkers", NULL, 1, 16, false,
      "mix: how many of the loudest talkers are mixed (3)"},
+    {"--preprocess", OPT_FLAG, NULL, "preprocess", NULL, 0, 0, false,
+     "denoise and level every participant's audio (SpeexDSP)"},
     {"--mode", OPT_CHOICE, NULL, "mode", modes, 0, 0, false,
      "audio: forward the streams or mix them"},
     {"--video", OPT_CHOICE, NULL, "video", videos, 0, 0, false, "video handling"},

@@ -256,6 +256,7 @@ int confmgr_meeting_create(struct confmgr *cm, const struct meeting_spec *spec,
     m->max = spec->max;
     m->mode = spec->mode;
     m->talkers = spec->talkers ? spec->talkers : 3;
+    m->preprocess = spec->preprocess;
     m->state = MEETING_SCHEDULED;
     m->created_unix = cm->now();
     /* Stored before it exists in memory: a meeting the disk refused was never created. */
@@ -509,7 +510,8 @@ static int start_session(struct confmgr *cm, struct meeting *m, struct participa
         return err;
     struct astream *as = NULL;
     if (m->mode == MEETING_MIX) {
-        struct astream_params ap = {p->codec, spec->preprocess, spec->level_ext_id};
+        int pre = spec->preprocess < 0 ? m->preprocess : spec->preprocess;
+        struct astream_params ap = {p->codec, pre, spec->level_ext_id};
         err = astream_create(&as, &ap);
     }
     struct op *op = err ? NULL : mcu_calloc(1, sizeof(*op));

@@ -25,6 +25,7 @@ struct meeting_spec {
     unsigned max;
     enum meeting_mode mode;
     unsigned talkers; /* mix: how many talkers are mixed; 0 = 3 */
+    int preprocess;   /* default of the participants' SpeexDSP preprocessing */
     const char *video, *layout;
 };
 
@@ -36,8 +37,9 @@ struct join_spec {
     int rtcp_mux;
     enum rtpsec_suite suite;
     const struct acodec *codec; /* NULL = Opus */
-    int preprocess;             /* SpeexDSP denoise + AGC on this participant's audio */
-    int level_ext_id;           /* RFC 6464 extension id the client sends, 0 = none */
+    int preprocess;   /* SpeexDSP denoise + AGC on this participant's audio: 1, 0, or -1 for the
+                         meeting's setting */
+    int level_ext_id; /* RFC 6464 extension id the client sends, 0 = none */
 };
 
 int confmgr_create(struct confmgr **out, const struct confmgr_params *p);

@@ -50,6 +50,7 @@ struct meeting {
     unsigned max;
     enum meeting_mode mode;
     unsigned talkers;
+    int preprocess; /* SpeexDSP denoise + AGC for every participant unless its join says no */
     char video[12];
     char layout[12];
     enum meeting_state state;
