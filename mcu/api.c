@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -71,8 +72,12 @@ static json_t *meeting_json(struct meeting *m)
                   "max", (int)m->max, "mode", meeting_mode_name(m->mode), "talkers",
                   (int)m->talkers, "video", m->video, "layout", m->layout, "state",
                   meeting_state_name(m->state), "participants", (int)m->nparticipants);
-    if (j)
+    if (j) {
         json_object_set_new(j, "preprocess", json_boolean(m->preprocess));
+        json_object_set_new(j, "repeat", json_string(meeting_repeat_name(m->repeat)));
+        if (m->until_unix)
+            json_object_set_new(j, "until", json_string(time_format_utc(m->until_unix, start, 32)));
+    }
     if (j && m->conf)
         json_object_set_new(j, "media", media_json(m));
     return j;
@@ -96,6 +101,7 @@ static int get_health(struct api *api, struct api_req *rq)
 static const char *const video_choices[] = {"off", "composite", "forward", NULL};
 static const char *const layout_choices[] = {"grid", "speaker", NULL};
 static const char *const mode_choices[] = {"forward", "mix", NULL};
+static const char *const repeat_choices[] = {"none", "daily", "weekly", NULL};
 
 static const struct jsonspec meeting_params[] = {
     {"title", JS_STRING, 1, 1, MEETING_TITLE_MAX, NULL},
@@ -108,26 +114,63 @@ static const struct jsonspec meeting_params[] = {
     {"preprocess", JS_BOOL, 0, 0, 0, NULL},
     {"video", JS_STRING, 0, 0, 0, video_choices},
     {"layout", JS_STRING, 0, 0, 0, layout_choices},
+    {"repeat", JS_STRING, 0, 0, 0, repeat_choices},
+    {"until", JS_STRING, 0, 1, 40, NULL},
 };
+
+static const struct jsonspec patch_params[] = {
+    {"title", JS_STRING, 0, 1, MEETING_TITLE_MAX, NULL},
+    {"start", JS_STRING, 0, 1, 40, NULL},
+    {"duration", JS_INT, 0, 1, 7 * 24 * 60, NULL},
+    {"pin", JS_STRING, 0, 0, MEETING_PIN_MAX, NULL},
+    {"max", JS_INT, 0, 2, MEETING_MAX_PARTICIPANTS, NULL},
+    {"talkers", JS_INT, 0, 1, SPEAKER_MAX_TALKERS, NULL},
+    {"preprocess", JS_BOOL, 0, 0, 0, NULL},
+    {"repeat", JS_STRING, 0, 0, 0, repeat_choices},
+    {"until", JS_STRING, 0, 1, 40, NULL},
+};
+
+/* A time field, if present: "now", relative or ISO-8601. 0 (and *out, or `dflt` when absent). */
+static int time_field(struct api *api, struct api_req *rq, const char *key, int64_t dflt,
+                      int64_t *out)
+{
+    const char *v = jsonspec_str(rq->body, key, NULL);
+    *out = dflt;
+    if (v && time_parse(v, confmgr_now(api->cm), out))
+        return api_fail(rq, 400, -EINVAL,
+                        "\"%s\" must be \"now\", relative like \"+15m\", or ISO-8601 like "
+                        "\"2026-11-24T10:00:00Z\"; got \"%s\"",
+                        key, v);
+    return 0;
+}
+
+static int check_body(struct api_req *rq, const struct jsonspec *spec, size_t n)
+{
+    char why[200];
+    if (!rq->body)
+        return api_fail(rq, 400, -EINVAL, "send a JSON body, e.g. {\"title\": \"Standup\"}");
+    int err = jsonspec_check(rq->body, spec, n, why, sizeof(why));
+    if (err)
+        return api_fail(rq, 400, err, "%s", why);
+    const char *pin = jsonspec_str(rq->body, "pin", NULL);
+    if (pin && strspn(pin, "0123456789") != strlen(pin))
+        return api_fail(rq, 400, -EINVAL, "\"pin\" must be digits only");
+    return 0;
+}
 
 static int post_meeting(struct api *api, struct api_req *rq)
 {
-    if (!rq->body)
-        return api_fail(rq, 400, -EINVAL, "send a JSON body, e.g. {\"title\": \"Standup\"}");
-    char why[200];
-    int err = jsonspec_check(rq->body, meeting_params,
-                             sizeof(meeting_params) / sizeof(meeting_params[0]), why, sizeof(why));
-    if (err)
-        return api_fail(rq, 400, err, "%s", why);
     struct meeting_spec spec;
     memset(&spec, 0, sizeof(spec));
+    int err = check_body(rq, meeting_params, sizeof(meeting_params) / sizeof(meeting_params[0]));
+    if (!err)
+        err = time_field(api, rq, "start", confmgr_now(api->cm), &spec.start_unix);
+    if (!err)
+        err = time_field(api, rq, "until", 0, &spec.until_unix);
+    if (err)
+        return err;
     spec.title = jsonspec_str(rq->body, "title", NULL);
-    const char *start = jsonspec_str(rq->body, "start", "now");
-    if (time_parse(start, confmgr_now(api->cm), &spec.start_unix))
-        return api_fail(rq, 400, -EINVAL,
-                        "\"start\" must be \"now\", relative like \"+15m\", or ISO-8601 like "
-                        "\"2026-11-24T10:00:00Z\"; got \"%s\"",
-                        start);
+    meeting_repeat_parse(jsonspec_str(rq->body, "repeat", "none"), &spec.repeat);
     spec.end_unix = spec.start_unix + 60 * jsonspec_int(rq->body, "duration", 60);
     spec.pin = jsonspec_str(rq->body, "pin", NULL);
     spec.max = (unsigned)jsonspec_int(rq->body, "max", 100);
@@ -136,8 +179,6 @@ static int post_meeting(struct api *api, struct api_req *rq)
     spec.preprocess = jsonspec_bool(rq->body, "preprocess", 0);
     spec.video = jsonspec_str(rq->body, "video", "off");
     spec.layout = jsonspec_str(rq->body, "layout", "grid");
-    if (spec.pin && strspn(spec.pin, "0123456789") != strlen(spec.pin))
-        return api_fail(rq, 400, -EINVAL, "\"pin\" must be digits only");
     struct meeting *m;
     err = confmgr_meeting_create(api->cm, &spec, &m);
     if (err)
@@ -151,9 +192,27 @@ static int post_meeting(struct api *api, struct api_req *rq)
 
 static int list_meetings(struct api *api, struct api_req *rq)
 {
+    struct evkeyvalq q;
+    int want = -1;
+    if (rq->query) {
+        if (evhttp_parse_query_str(rq->query, &q))
+            return api_fail(rq, 400, -EINVAL, "malformed query string");
+        const char *state = evhttp_find_header(&q, "state");
+        enum meeting_state st;
+        int bad = state && meeting_state_parse(state, &st);
+        if (state && !bad)
+            want = (int)st;
+        evhttp_clear_headers(&q);
+        if (bad)
+            return api_fail(rq, 400, -EINVAL, "state must be scheduled, open, ended or cancelled");
+    }
     json_t *arr = json_array();
-    for (struct meeting *m = confmgr_meetings(api->cm); m; m = m->next)
-        json_array_append_new(arr, meeting_json(m));
+    for (struct meeting *m = confmgr_meetings(api->cm); m; m = m->next) {
+        if (m->state == MEETING_OPEN || m->state == MEETING_SCHEDULED)
+            confmgr_meeting_refresh(api->cm, m);
+        if (want < 0 || (int)m->state == want)
+            json_array_append_new(arr, meeting_json(m));
+    }
     rq->reply = json_pack("{s:o}", "meetings", arr);
     return 0;
 }
@@ -164,6 +223,52 @@ static int get_meeting(struct api *api, struct api_req *rq)
     int err = find_meeting(api, rq, &m);
     if (err)
         return err;
+    confmgr_meeting_refresh(api->cm, m);
+    rq->reply = meeting_json(m);
+    return 0;
+}
+
+static int patch_meeting(struct api *api, struct api_req *rq)
+{
+    struct meeting *m;
+    struct meeting_update u = {NULL, -1, -1, NULL, -1, -1, -1, -1, -1};
+    int err = find_meeting(api, rq, &m);
+    if (!err)
+        err = check_body(rq, patch_params, sizeof(patch_params) / sizeof(patch_params[0]));
+    if (!err)
+        err = time_field(api, rq, "start", -1, &u.start_unix);
+    if (!err)
+        err = time_field(api, rq, "until", -1, &u.until_unix);
+    if (err)
+        return err;
+    u.title = jsonspec_str(rq->body, "title", NULL);
+    u.pin = jsonspec_str(rq->body, "pin", NULL);
+    u.duration_min = (int)jsonspec_int(rq->body, "duration", -1);
+    u.max = (int)jsonspec_int(rq->body, "max", -1);
+    u.talkers = (int)jsonspec_int(rq->body, "talkers", -1);
+    u.preprocess = jsonspec_bool(rq->body, "preprocess", -1);
+    enum meeting_repeat r;
+    if (!meeting_repeat_parse(jsonspec_str(rq->body, "repeat", ""), &r))
+        u.repeat = (int)r;
+    err = confmgr_meeting_update(api->cm, m, &u);
+    switch (err) {
+    case 0:
+        break;
+    case -ESHUTDOWN:
+        return api_fail(rq, 409, err, "meeting %s is %s and cannot change", m->id,
+                        meeting_state_name(m->state));
+    case -EBUSY:
+        return api_fail(rq, 409, err,
+                        "meeting %s is in progress: its start cannot move ahead nor its maximum "
+                        "grow until it ends (cancel it and schedule a new one)",
+                        m->id);
+    case -EINVAL:
+        return api_fail(rq, 400, err,
+                        "the change does not hold together (end before start, or a maximum under "
+                        "the number of participants present)");
+    default:
+        return api_fail(rq, 0, err, "could not change the meeting: %s", strerror(-err));
+    }
     rq->reply = meeting_json(m);
     return 0;
 }
@@ -325,8 +430,9 @@ static json_t *stats_json(struct pstats *s)
 
 static json_t *participant_media_json(struct participant *p)
 {
-    return json_pack("{s:s, s:b, s:b}", "codec", p->codec->name, "talking",
-                     pstat_get(&p->stats.talking) != 0, "mixed", pstat_get(&p->stats.mixed) != 0);
+    return json_pack("{s:s, s:b, s:b, s:b}", "codec", p->codec->name, "talking",
+                     pstat_get(&p->stats.talking) != 0, "mixed", pstat_get(&p->stats.mixed) != 0,
+                     "muted", p->muted != 0);
 }
 
 static json_t *participant_json(struct participant *p)
@@ -413,6 +519,33 @@ static int get_metrics(struct api *api, struct api_req *rq)
     return 0;
 }
 
+static int set_mute(struct api *api, struct api_req *rq, int muted)
+{
+    struct meeting *m;
+    int err = find_meeting(api, rq, &m);
+    if (err)
+        return err;
+    struct participant *p = confmgr_participant_find(m, rq->param[1]);
+    if (!p)
+        return api_fail(rq, 404, -ENOENT, "no participant \"%s\" in meeting %s", rq->param[1],
+                        m->id);
+    err = confmgr_mute(api->cm, m, p, muted);
+    if (err)
+        return api_fail(rq, 0, err, "could not change the mute: %s", strerror(-err));
+    rq->reply = json_pack("{s:s, s:b}", "participant", p->id, "muted", muted);
+    return 0;
+}
+
+static int post_mute(struct api *api, struct api_req *rq)
+{
+    return set_mute(api, rq, 1);
+}
+
+static int post_unmute(struct api *api, struct api_req *rq)
+{
+    return set_mute(api, rq, 0);
+}
+
 static int get_events(struct api *api, struct api_req *rq)
 {
     struct meeting *m;
@@ -431,6 +564,9 @@ const struct api_route api_routes[] = {
     {EVHTTP_REQ_GET, "/api/v1/meetings", list_meetings, 0},
     {EVHTTP_REQ_GET, "/api/v1/meetings/:id", get_meeting, 0},
     {EVHTTP_REQ_DELETE, "/api/v1/meetings/:id", delete_meeting, 0},
+    {EVHTTP_REQ_PATCH, "/api/v1/meetings/:id", patch_meeting, 0},
+    {EVHTTP_REQ_POST, "/api/v1/meetings/:id/participants/:pid/mute", post_mute, 0},
+    {EVHTTP_REQ_POST, "/api/v1/meetings/:id/participants/:pid/unmute", post_unmute, 0},
     {EVHTTP_REQ_POST, "/api/v1/meetings/:id/participants", post_participant, 0},
     {EVHTTP_REQ_GET, "/api/v1/meetings/:id/participants", list_participants, 0},
     {EVHTTP_REQ_DELETE, "/api/v1/meetings/:id/participants/:pid", delete_participant, 0},

@@ -20,6 +20,7 @@ struct api_req {
     struct evbuffer *text;             /* or a plain-text reply (the caller allocates it) */
     char error[256];                   /* error message when the handler fails */
     int stream;                        /* set by a handler: reply with the event stream */
+    const char *query;                 /* the URI's query string, or NULL */
 };
 
 struct events;

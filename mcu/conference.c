@@ -25,7 +25,7 @@ struct member {
     struct session *s;
     struct astream *as;
     uint32_t ts; /* next RTP timestamp we send it */
-    uint8_t used, sent_any;
+    uint8_t used, sent_any, muted;
 };
 
 /* One encode of the shared mix per codec per tick, whatever the number of listeners. */
@@ -155,7 +155,7 @@ static void on_rtp(void *owner, struct session *from, uint8_t *pkt, size_t len,
             start_ticking(c);
         return;
     }
-    for (unsigned i = 0; i < c->hi; i++) {
+    for (unsigned i = 0; fm && !fm->muted && i < c->hi; i++) {
         struct member *m = &c->m[i];
         if (m->used && m != fm)
             mark_dirty(c, m->s, session_forward_rtp(m->s, pkt, len, h));
@@ -347,6 +347,17 @@ int conference_remove(struct conference *c, struct session *s)
         return 0;
     }
     return -ENOENT;
+}
+
+int conference_set_mute(struct conference *c, struct session *s, int muted)
+{
+    struct member *m = session_user(s);
+    if (!m || m->s != s)
+        return -ENOENT;
+    m->muted = muted != 0;
+    if (c->amix)
+        amix_input_set_mute(c->amix, (unsigned)(m - c->m), muted);
+    return 0;
 }
 
 unsigned conference_size(const struct conference *c)

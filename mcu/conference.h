@@ -36,6 +36,8 @@ void conference_destroy(struct conference **cp);
 int conference_add(struct conference *c, struct session *s, struct astream *as);
 /* Worker thread: detach and destroy a member (it sends its RTCP BYE). -ENOENT if unknown. */
 int conference_remove(struct conference *c, struct session *s);
+/* Worker thread: a muted member is not mixed (or, forwarding, not forwarded); it still hears. */
+int conference_set_mute(struct conference *c, struct session *s, int muted);
 unsigned conference_size(const struct conference *c);
 
 #endif

@@ -257,6 +257,8 @@ int confmgr_meeting_create(struct confmgr *cm, const struct meeting_spec *spec,
     m->mode = spec->mode;
     m->talkers = spec->talkers ? spec->talkers : 3;
     m->preprocess = spec->preprocess;
+    m->repeat = spec->repeat;
+    m->until_unix = spec->until_unix;
     m->state = MEETING_SCHEDULED;
     m->created_unix = cm->now();
     /* Stored before it exists in memory: a meeting the disk refused was never created. */
@@ -280,7 +282,7 @@ struct op {
     struct session *session;
     struct astream *astream;
     struct participant *p;
-    struct loop *reply_to;
+    int value;
 };
 
 static void op_add(void *arg)
@@ -414,10 +416,13 @@ int confmgr_meeting_refresh(struct confmgr *cm, struct meeting *m)
         return -ESHUTDOWN;
     if (now >= m->end_unix) {
         close_meeting(cm, m);
-        m->state = MEETING_ENDED;
+        int again = meeting_next_occurrence(m, now);
+        m->state = again ? MEETING_SCHEDULED : MEETING_ENDED;
         if (cm->p.store)
             store_meeting_save(cm->p.store, m);
-        return -ESHUTDOWN;
+        if (!again)
+            return -ESHUTDOWN;
+        log_info("meeting %s \"%s\" ended; next occurrence scheduled", m->id, m->title);
     }
     if (now < m->start_unix)
         return -EAGAIN;
@@ -582,6 +587,79 @@ struct participant *confmgr_participant_find(struct meeting *m, const char *id)
             return p;
     }
     return NULL;
+}
+
+static void op_mute(void *arg)
+{
+    struct op *op = arg;
+    conference_set_mute(op->conf, op->session, op->value);
+    mcu_free(op);
+}
+
+int confmgr_mute(struct confmgr *cm, struct meeting *m, struct participant *p, int muted)
+{
+    if (!m->conf)
+        return -ESHUTDOWN;
+    struct op *op = mcu_calloc(1, sizeof(*op));
+    if (!op)
+        return -ENOMEM;
+    op->conf = m->conf;
+    op->session = p->session;
+    op->value = muted;
+    if (post(m->worker, op_mute, op)) {
+        mcu_free(op);
+        return -ENOMEM;
+    }
+    p->muted = muted != 0;
+    return 0;
+}
+
+static void apply_update(struct meeting *m, const struct meeting_update *u)
+{
+    if (u->title)
+        copy_str(m->title, sizeof(m->title), u->title);
+    if (u->pin)
+        copy_str(m->pin, sizeof(m->pin), u->pin);
+    int64_t len = m->end_unix - m->start_unix;
+    if (u->duration_min >= 0)
+        len = (int64_t)u->duration_min * 60;
+    if (u->start_unix >= 0)
+        m->start_unix = u->start_unix;
+    m->end_unix = m->start_unix + len;
+    if (u->max >= 0)
+        m->max = (unsigned)u->max;
+    if (u->talkers >= 0)
+        m->talkers = (unsigned)u->talkers;
+    if (u->preprocess >= 0)
+        m->preprocess = u->preprocess;
+    if (u->repeat >= 0)
+        m->repeat = (enum meeting_repeat)u->repeat;
+    if (u->until_unix >= 0)
+        m->until_unix = u->until_unix;
+}
+
+int confmgr_meeting_update(struct confmgr *cm, struct meeting *m, const struct meeting_update *u)
+{
+    if (m->state == MEETING_CANCELLED || m->state == MEETING_ENDED)
+        return -ESHUTDOWN;
+    if (m->state == MEETING_OPEN && u->start_unix > cm->now())
+        return -EBUSY;
+    struct meeting old = *m;
+    apply_update(m, u);
+    if (m->end_unix <= m->start_unix || m->max < 2 || (m->conf && m->max < m->nparticipants)) {
+        *m = old;
+        return -EINVAL;
+    }
+    if (m->conf && m->max > old.max) { /* the live conference was sized for the old bound */
+        *m = old;
+        return -EBUSY;
+    }
+    if (cm->p.store && store_meeting_save(cm->p.store, m)) {
+        *m = old;
+        return -EIO;
+    }
+    confmgr_meeting_refresh(cm, m); /* a new end may be in the past, a new start now */
+    return 0;
 }
 
 int confmgr_leave(struct confmgr *cm, struct meeting *m, struct participant *p)

@@ -26,6 +26,8 @@ struct meeting_spec {
     enum meeting_mode mode;
     unsigned talkers; /* mix: how many talkers are mixed; 0 = 3 */
     int preprocess;   /* default of the participants' SpeexDSP preprocessing */
+    enum meeting_repeat repeat;
+    int64_t until_unix;
     const char *video, *layout;
 };
 
@@ -72,6 +74,22 @@ int confmgr_meeting_cancel(struct confmgr *cm, struct meeting *m);
 int confmgr_join(struct confmgr *cm, struct meeting *m, const struct join_spec *spec,
                  struct participant **out);
 struct participant *confmgr_participant_find(struct meeting *m, const char *id);
+/* Stop (or resume) mixing the participant's audio; it keeps hearing the others. */
+int confmgr_mute(struct confmgr *cm, struct meeting *m, struct participant *p, int muted);
+
+/* Change a meeting. Fields left NULL/negative stay. -ESHUTDOWN for an ended or cancelled
+ * meeting, -EBUSY to move the start of an open meeting into the future, -EINVAL for a result
+ * that does not hold together, -EIO when the store refused it (nothing changed). */
+struct meeting_update {
+    const char *title;
+    int64_t start_unix; /* -1: keep */
+    int duration_min;   /* -1: keep */
+    const char *pin;
+    int max, talkers, preprocess; /* -1: keep */
+    int repeat;                   /* -1: keep, else enum meeting_repeat */
+    int64_t until_unix;           /* -1: keep */
+};
+int confmgr_meeting_update(struct confmgr *cm, struct meeting *m, const struct meeting_update *u);
 int confmgr_leave(struct confmgr *cm, struct meeting *m, struct participant *p);
 
 /* Meeting events for observers (the API's event stream): "join", "leave", "talking" and

@@ -153,6 +153,8 @@ static void handle(struct http *h, struct evhttp_request *r, char **segs, unsign
     struct api_req rq;
     memset(&rq, 0, sizeof(rq));
     rq.method = (int)evhttp_request_get_command(r);
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r);
+    rq.query = uri ? evhttp_uri_get_query(uri) : NULL;
     rq.status = 200;
     int known;
     const struct api_route *rt = route(rq.method, segs, n, &rq, &known);

@@ -18,6 +18,7 @@
 
 enum meeting_state { MEETING_SCHEDULED, MEETING_OPEN, MEETING_ENDED, MEETING_CANCELLED };
 enum meeting_mode { MEETING_FORWARD, MEETING_MIX };
+enum meeting_repeat { REPEAT_NONE, REPEAT_DAILY, REPEAT_WEEKLY };
 
 struct acodec;
 struct conference;
@@ -38,6 +39,7 @@ struct participant {
     char tx_key_b64[64];               /* what the participant's receiver decrypts with */
     struct session *session;           /* handle for the worker; never dereferenced here */
     uint8_t seen_talking, seen_active; /* what the last event said */
+    uint8_t muted;
     struct pstats stats;
 };
 
@@ -51,6 +53,8 @@ struct meeting {
     enum meeting_mode mode;
     unsigned talkers;
     int preprocess; /* SpeexDSP denoise + AGC for every participant unless its join says no */
+    enum meeting_repeat repeat;
+    int64_t until_unix; /* a repeating series has no occurrence starting after this; 0: none */
     char video[12];
     char layout[12];
     enum meeting_state state;
@@ -67,5 +71,10 @@ const char *meeting_state_name(enum meeting_state s);
 const char *meeting_mode_name(enum meeting_mode m);
 int meeting_mode_parse(const char *s, enum meeting_mode *m);
 int meeting_state_parse(const char *s, enum meeting_state *st);
+const char *meeting_repeat_name(enum meeting_repeat r);
+int meeting_repeat_parse(const char *s, enum meeting_repeat *r);
+/* The next occurrence of a repeating meeting that has not ended at `now`: 1 and the start/end
+ * moved forward, or 0 when the series is over (or does not repeat). */
+int meeting_next_occurrence(struct meeting *m, int64_t now);
 
 #endif

@@ -28,6 +28,8 @@ static const char *const migrations[] = {
     "CREATE INDEX history_meeting ON history(meeting);",
     "ALTER TABLE meetings ADD COLUMN talkers INTEGER NOT NULL DEFAULT 3;",
     "ALTER TABLE meetings ADD COLUMN preprocess INTEGER NOT NULL DEFAULT 0;",
+    "ALTER TABLE meetings ADD COLUMN repeat TEXT NOT NULL DEFAULT 'none';"
+    "ALTER TABLE meetings ADD COLUMN until_unix INTEGER NOT NULL DEFAULT 0;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -71,13 +73,15 @@ static int prepare(struct store *s)
 {
     static const char save_sql[] =
         "INSERT INTO meetings(id,title,start_unix,end_unix,pin,max_participants,mode,video,"
-        "layout,state,created_unix,talkers,preprocess)"
-        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)"
+        "layout,state,created_unix,talkers,preprocess,repeat,until_unix)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"
         " ON CONFLICT(id) DO UPDATE SET title=?2,start_unix=?3,end_unix=?4,pin=?5,"
-        "max_participants=?6,mode=?7,video=?8,layout=?9,state=?10,talkers=?12,preprocess=?13";
+        "max_participants=?6,mode=?7,video=?8,layout=?9,state=?10,talkers=?12,preprocess=?13,"
+        "repeat=?14,until_unix=?15";
     static const char load_sql[] =
         "SELECT id,title,start_unix,end_unix,pin,max_participants,mode,video,layout,state,"
-        "created_unix,talkers,preprocess FROM meetings ORDER BY created_unix, rowid";
+        "created_unix,talkers,preprocess,repeat,until_unix FROM meetings ORDER BY created_unix, "
+        "rowid";
     static const char hist_sql[] =
         "INSERT INTO history(meeting,participant,name,event,at_unix) VALUES(?1,?2,?3,?4,?5)";
     if (sqlite3_prepare_v2(s->db, save_sql, -1, &s->save, NULL) != SQLITE_OK ||
@@ -156,6 +160,8 @@ int store_meeting_save(struct store *s, const struct meeting *m)
     sqlite3_bind_int64(st, 11, m->created_unix);
     sqlite3_bind_int(st, 12, (int)m->talkers);
     sqlite3_bind_int(st, 13, m->preprocess);
+    sqlite3_bind_text(st, 14, meeting_repeat_name(m->repeat), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 15, m->until_unix);
     return step_done(st);
 }
 
@@ -182,6 +188,11 @@ static int row_to_meeting(sqlite3_stmt *st, struct meeting *m)
     m->created_unix = sqlite3_column_int64(st, 10);
     m->talkers = (unsigned)sqlite3_column_int(st, 11);
     m->preprocess = sqlite3_column_int(st, 12);
+    char repeat[16];
+    col_str(st, 13, repeat, sizeof(repeat));
+    m->until_unix = sqlite3_column_int64(st, 14);
+    if (meeting_repeat_parse(repeat, &m->repeat))
+        return -EBADMSG;
     if (meeting_mode_parse(mode, &m->mode) || meeting_state_parse(state, &m->state))
         return -EBADMSG;
     return 0;

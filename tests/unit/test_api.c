@@ -16,6 +16,7 @@
 #include "http.h"
 #include "rtpsec.h"
 #include "store.h"
+#include "timefmt.h"
 
 static int64_t fake_now = 1800000000;
 static int64_t clock_fn(void)
@@ -216,6 +217,86 @@ static void test_not_open_yet_then_ended(void **state)
     assert_int_equal(call(f, EVHTTP_REQ_POST, PARTS, id, 0, "{\"name\":\"Late\"}"), -ESHUTDOWN);
 }
 
+static void test_reschedule_repeat_mute(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(call(f, EVHTTP_REQ_POST, MEETINGS, 0, 0,
+                          "{\"title\":\"Daily\",\"start\":\"+1h\",\"duration\":15,"
+                          "\"repeat\":\"daily\",\"until\":\"+50h\"}"),
+                     0);
+    char id[32];
+    snprintf(id, sizeof(id), "%s", reply_str(f, "id"));
+    assert_string_equal(reply_str(f, "repeat"), "daily");
+    assert_non_null(reply_str(f, "until"));
+    /* Reschedule: a bad body, a bad time, then a real move. */
+    assert_int_equal(call(f, EVHTTP_REQ_PATCH, MEETING, id, 0, "{\"colour\":1}"), -EINVAL);
+    assert_int_equal(call(f, EVHTTP_REQ_PATCH, MEETING, id, 0, "{\"start\":\"soon\"}"), -EINVAL);
+    assert_int_equal(call(f, EVHTTP_REQ_PATCH, MEETING, "m-nothere", 0, "{\"title\":\"x\"}"),
+                     -ENOENT);
+    assert_int_equal(call(f, EVHTTP_REQ_PATCH, MEETING, id, 0,
+                          "{\"start\":\"+2m\",\"title\":\"Daily standup\"}"),
+                     0);
+    assert_string_equal(reply_str(f, "title"), "Daily standup");
+    assert_string_equal(reply_str(f, "state"), "scheduled");
+    assert_int_equal(json_integer_value(json_object_get(f->rq.reply, "duration")), 15);
+
+    /* It opens, takes a participant, who is muted and unmuted. */
+    fake_now += 3 * 60;
+    assert_int_equal(call(f, EVHTTP_REQ_POST, PARTS, id, 0, "{\"name\":\"Ann\"}"), 0);
+    char pid[32];
+    snprintf(pid, sizeof(pid), "%s", reply_str(f, "participant"));
+    assert_int_equal(
+        call(f, EVHTTP_REQ_POST, "/api/v1/meetings/:id/participants/:pid/mute", id, pid, NULL), 0);
+    assert_true(json_is_true(json_object_get(f->rq.reply, "muted")));
+    assert_int_equal(call(f, EVHTTP_REQ_GET, PARTS, id, 0, NULL), 0);
+    json_t *p0 = json_array_get(json_object_get(f->rq.reply, "participants"), 0);
+    assert_true(json_is_true(json_object_get(json_object_get(p0, "audio"), "muted")));
+    assert_int_equal(
+        call(f, EVHTTP_REQ_POST, "/api/v1/meetings/:id/participants/:pid/unmute", id, pid, NULL),
+        0);
+    assert_false(json_is_true(json_object_get(f->rq.reply, "muted")));
+    assert_int_equal(call(f, EVHTTP_REQ_POST, "/api/v1/meetings/:id/participants/:pid/mute", id,
+                          "p-nothere", NULL),
+                     -ENOENT);
+    /* An open meeting's start cannot move ahead. */
+    assert_int_equal(call(f, EVHTTP_REQ_PATCH, MEETING, id, 0, "{\"start\":\"+1h\"}"), -EBUSY);
+
+    /* At its end it is scheduled again for tomorrow, and its participant is gone. */
+    fake_now += 15 * 60;
+    confmgr_tick(f->cm);
+    assert_int_equal(call(f, EVHTTP_REQ_GET, MEETING, id, 0, NULL), 0);
+    assert_string_equal(reply_str(f, "state"), "scheduled");
+    assert_int_equal(json_integer_value(json_object_get(f->rq.reply, "participants")), 0);
+    char again[32];
+    time_format_utc(fake_now - 15 * 60 + 86400, again, sizeof(again)); /* same time tomorrow */
+    assert_string_equal(reply_str(f, "start"), again);
+    /* Filters by state. */
+    json_decref(f->rq.reply);
+    memset(&f->rq, 0, sizeof(f->rq));
+    f->rq.query = "state=scheduled";
+    for (size_t i = 0; i < api_nroutes; i++) {
+        if (api_routes[i].method == EVHTTP_REQ_GET && !strcmp(api_routes[i].pattern, MEETINGS))
+            assert_int_equal(api_routes[i].fn(&f->api, &f->rq), 0);
+    }
+    json_t *arr = json_object_get(f->rq.reply, "meetings");
+    assert_true(json_array_size(arr) >= 1);
+    for (size_t i = 0; i < json_array_size(arr); i++)
+        assert_string_equal(json_string_value(json_object_get(json_array_get(arr, i), "state")),
+                            "scheduled");
+    json_decref(f->rq.reply);
+    memset(&f->rq, 0, sizeof(f->rq));
+    f->rq.query = "state=sleeping";
+    for (size_t i = 0; i < api_nroutes; i++) {
+        if (api_routes[i].method == EVHTTP_REQ_GET && !strcmp(api_routes[i].pattern, MEETINGS))
+            assert_int_equal(api_routes[i].fn(&f->api, &f->rq), -EINVAL);
+    }
+    /* After the series' last day it ends for good. */
+    fake_now += 3 * 86400;
+    confmgr_tick(f->cm);
+    assert_int_equal(call(f, EVHTTP_REQ_GET, MEETING, id, 0, NULL), 0);
+    assert_string_equal(reply_str(f, "state"), "ended");
+}
+
 static void test_token_compare(void **state)
 {
     assert_true(http_token_equal("secret", "secret"));
@@ -231,6 +312,7 @@ int main(void)
         cmocka_unit_test(test_meeting_errors),
         cmocka_unit_test(test_join_flow),
         cmocka_unit_test(test_not_open_yet_then_ended),
+        cmocka_unit_test(test_reschedule_repeat_mute),
         cmocka_unit_test(test_token_compare),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
