@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -20,12 +21,10 @@
 #define DEFAULT_DATA   "./var"
 #define TOKEN_FILE     "admin.token"
 #define TOKEN_MAX      1024
-#define MAX_OPTS       12
+#define MAX_OPTS       14
 #define ID_MAX         64
 #define EXIT_SERVER    1 /* the server said no, or could not be reached */
 #define EXIT_USAGE     2 /* the command line is wrong; nothing was sent */
-
-_Static_assert(HTTPC_TIMEOUT_S == 10, "the messages say 10 s");
 
 /* Options every command takes, indexed by enum global. */
 enum global { G_SERVER, G_TOKEN, G_DATA, G_JSON, G_COUNT };
@@ -50,6 +49,20 @@ static const char *const layouts[] = {"grid", "speaker", NULL};
 static const char *const audios[] = {"opus", "pcmu", "pcma", NULL};
 static const char *const suites[] = {"AES_CM_128_HMAC_SHA1_80", "AES_CM_128_HMAC_SHA1_32",
                                      "AEAD_AES_128_GCM", NULL};
+static const char *const repeats[] = {"none", "daily", "weekly", NULL};
+static const char *const states[] = {"scheduled", "open", "ended", "cancelled", NULL};
+
+#define HELP_NL "\n                            " /* help continues under its first line */
+
+/* The help schedule and reschedule share. */
+#define TIME_HELP                                                                                  \
+    HELP_NL "ISO-8601 in UTC like 2026-11-24T10:00Z, or with an offset like" HELP_NL               \
+            "2026-11-24T11:00+01:00 (no Z and no offset: UTC), now, or from" HELP_NL               \
+            "now: +90s, +15m, +2h, +1d"
+#define UNTIL_HELP                                                                                 \
+    "last day of a repeating series: a day like 2026-12-31 (to its" HELP_NL                        \
+    "end, local time) or a time like 2026-12-31T18:00Z; none starts after it"
+#define TALKERS_HELP "mix: how many of the loudest talkers are mixed (3)"
 
 /* Columns: name, type, metavar, JSON field, choices, min, max, required, help. */
 static const struct cli_opt global_opts[G_COUNT + 1] = {
@@ -65,19 +78,38 @@ static const struct cli_opt global_opts[G_COUNT + 1] = {
 
 static const struct cli_opt schedule_opts[] = {
     {"--title", OPT_TEXT, "T", "title", NULL, 0, 0, true, "meeting title"},
-    {"--start", OPT_TIME, "ISO-8601|now", "start", NULL, 0, 0, false,
-     "start, e.g. 2025-06-01T14:30:00Z (default now)"},
+    {"--start", OPT_TIME, "TIME", "start", NULL, 0, 0, false, "when it starts (now):" TIME_HELP},
     {"--duration", OPT_INT, "MIN", "duration", NULL, 1, 525600, false, "length in minutes"},
     {"--pin", OPT_TEXT, "PIN", "pin", NULL, 0, 0, false, "PIN participants must give to join"},
     {"--max", OPT_INT, "N", "max", NULL, 1, 100000, false, "most participants at once"},
-    {"--talkers", OPT_INT, "N", "talkers", NULL, 1, 16, false,
-     "mix: how many of the loudest talkers are mixed (3)"},
+    {"--talkers", OPT_INT, "N", "talkers", NULL, 1, 16, false, TALKERS_HELP},
     {"--preprocess", OPT_FLAG, NULL, "preprocess", NULL, 0, 0, false,
      "denoise and level every participant's audio (SpeexDSP)"},
     {"--mode", OPT_CHOICE, NULL, "mode", modes, 0, 0, false,
      "audio: forward the streams or mix them"},
     {"--video", OPT_CHOICE, NULL, "video", videos, 0, 0, false, "video handling"},
     {"--layout", OPT_CHOICE, NULL, "layout", layouts, 0, 0, false, "composite video layout"},
+    {"--repeat", OPT_CHOICE, NULL, "repeat", repeats, 0, 0, false,
+     "repeat it every day or week (none)"},
+    {"--until", OPT_UNTIL, "ISO-8601", "until", NULL, 0, 0, false, UNTIL_HELP},
+    {NULL, OPT_FLAG, NULL, NULL, NULL, 0, 0, false, NULL},
+};
+
+static const struct cli_opt reschedule_opts[] = {
+    {"--start", OPT_TIME, "TIME", "start", NULL, 0, 0, false, "the new start:" TIME_HELP},
+    {"--duration", OPT_INT, "MIN", "duration", NULL, 1, 525600, false, "length in minutes"},
+    {"--title", OPT_TEXT, "T", "title", NULL, 0, 0, false, "meeting title"},
+    {"--pin", OPT_TEXT, "PIN", "pin", NULL, 0, 0, false, "the PIN participants must give to join"},
+    {"--max", OPT_INT, "N", "max", NULL, 1, 100000, false, "most participants at once"},
+    {"--talkers", OPT_INT, "N", "talkers", NULL, 1, 16, false, TALKERS_HELP},
+    {"--repeat", OPT_CHOICE, NULL, "repeat", repeats, 0, 0, false,
+     "repeat it every day or week (none)"},
+    {"--until", OPT_UNTIL, "ISO-8601", "until", NULL, 0, 0, false, UNTIL_HELP},
+    {NULL, OPT_FLAG, NULL, NULL, NULL, 0, 0, false, NULL},
+};
+
+static const struct cli_opt list_opts[] = {
+    {"--state", OPT_CHOICE, NULL, "state", states, 0, 0, false, "only meetings in this state"},
     {NULL, OPT_FLAG, NULL, NULL, NULL, 0, 0, false, NULL},
 };
 
@@ -101,6 +133,7 @@ static const struct cli_opt join_opts[] = {
 /* ctx.value holds one slot per option of the command being run. */
 _Static_assert(sizeof(schedule_opts) / sizeof(schedule_opts[0]) <= MAX_OPTS + 1, "MAX_OPTS");
 _Static_assert(sizeof(join_opts) / sizeof(join_opts[0]) <= MAX_OPTS + 1, "MAX_OPTS");
+_Static_assert(sizeof(reschedule_opts) / sizeof(reschedule_opts[0]) <= MAX_OPTS + 1, "MAX_OPTS");
 
 static const struct cli_opt no_opts[] = {{NULL, OPT_FLAG, NULL, NULL, NULL, 0, 0, false, NULL}};
 
@@ -145,21 +178,52 @@ static bool hostport_ok(const char *v)
     return true;
 }
 
-/* "now" or at least YYYY-MM-DDTHH:MM; seconds and zone are checked by the server. */
-static bool time_ok(const char *v)
+/* s begins with shape: 'd' is a digit, anything else itself. */
+static bool shaped(const char *s, const char *shape)
 {
-    static const char shape[] = "dddd-dd-ddTdd:dd";
-    if (strcmp(v, "now") == 0)
-        return true;
-    for (size_t i = 0; shape[i]; i++) {
-        char ch = v[i];
-        bool ok = shape[i] == 'd'   ? isdigit((unsigned char)ch) != 0
-                  : shape[i] == 'T' ? ch == 'T' || ch == 't' || ch == ' '
-                                    : ch == shape[i];
-        if (!ok)
-            return false;
+    for (; *shape; s++, shape++) {
+        if (*shape == 'd' ? !isdigit((unsigned char)*s) : *s != *shape)
+            return false; /* a NUL in s matches neither */
     }
     return true;
+}
+
+/* YYYY-MM-DD, a real day from 1970 on. */
+static bool date_ok(const char *v)
+{
+    if (!shaped(v, "dddd-dd-dd"))
+        return false;
+    struct tm tm = {.tm_year = atoi(v) - 1900, .tm_mon = atoi(v + 5) - 1, .tm_mday = atoi(v + 8)};
+    int mday = tm.tm_mday;
+    return tm.tm_year >= 70 && tm.tm_mon >= 0 && tm.tm_mon < 12 && timegm(&tm) != (time_t)-1 &&
+           tm.tm_mday == mday; /* timegm moves 31 June to 1 July */
+}
+
+/* ISO-8601 the way the server reads it: YYYY-MM-DDTHH:MM, optional :SS, then Z, +HH:MM, -HH:MM
+ * or nothing (UTC). */
+static bool iso_ok(const char *v)
+{
+    if (!date_ok(v) || !shaped(v + 10, "Tdd:dd") || atoi(v + 11) > 23 || atoi(v + 14) > 59)
+        return false;
+    const char *rest = v + 16;
+    if (shaped(rest, ":dd") && atoi(rest + 1) <= 60)
+        rest += 3;
+    if (*rest == '\0' || strcmp(rest, "Z") == 0)
+        return true;
+    return (*rest == '+' || *rest == '-') && shaped(rest + 1, "dd:dd") && rest[6] == '\0' &&
+           atoi(rest + 1) <= 14 && atoi(rest + 4) <= 59;
+}
+
+/* "now", "+N" with a unit s, m, h or d, or ISO-8601. */
+static bool time_ok(const char *v)
+{
+    if (strcmp(v, "now") == 0 || iso_ok(v))
+        return true;
+    if (v[0] != '+')
+        return false;
+    size_t n = strspn(v + 1, "0123456789");
+    return n >= 1 && n <= 9 && atol(v + 1) <= 100000000 && v[1 + n] != '\0' &&
+           strchr("smhd", v[1 + n]) && v[2 + n] == '\0';
 }
 
 static bool choice_ok(const struct cli_opt *o, const char *v)
@@ -198,8 +262,13 @@ static void check_value(struct ctx *c, const struct cli_opt *o, const char *v)
     } else if (o->type == OPT_HOSTPORT && !hostport_ok(v)) {
         fail(c, "%s takes HOST:PORT (like 127.0.0.1:5004 or [::1]:5004), not '%s'", o->name, v);
     } else if (o->type == OPT_TIME && !time_ok(v)) {
-        fail(c, "%s takes 'now' or an ISO-8601 time like 2025-06-01T14:30:00Z, not '%s'", o->name,
-             v);
+        fail(c,
+             "%s takes now, +90s/+15m/+2h/+1d, or ISO-8601 like 2026-11-24T10:00Z or "
+             "2026-11-24T11:00+01:00, not '%s'",
+             o->name, v);
+    } else if (o->type == OPT_UNTIL && !iso_ok(v) && !(date_ok(v) && v[10] == '\0')) {
+        fail(c, "%s takes an ISO-8601 day or time like 2026-12-31 or 2026-12-31T18:00Z, not '%s'",
+             o->name, v);
     } else if (o->type == OPT_OUTFILE && !outfile_dir_ok(v)) {
         fail(c, "%s %s: cannot create a file in that folder (%s)", o->name, v, strerror(errno));
     } else if (o->type == OPT_URL && httpc_check_url(v) == -EPROTONOSUPPORT) {
@@ -275,7 +344,7 @@ static int done_show(const struct ctx *c, const json_t *m)
 static int done_list(const struct ctx *c, const json_t *reply)
 {
     if (!c->json)
-        fmt_meeting_list(stdout, reply);
+        fmt_meeting_list(stdout, reply, opt_value(c, "--state"));
     return 0;
 }
 
@@ -293,6 +362,23 @@ static int done_leave(const struct ctx *c, const json_t *reply)
 {
     if (!c->json)
         printf("%s left %s.\n", c->arg[1], c->arg[0]);
+    return 0;
+}
+
+static int done_kick(const struct ctx *c, const json_t *reply)
+{
+    if (!c->json)
+        printf("Removed %s from %s.\n", c->arg[1], c->arg[0]);
+    return 0;
+}
+
+/* mute and unmute: what the server says the participant is now. */
+static int done_mute(const struct ctx *c, const json_t *reply)
+{
+    const json_t *muted = json_object_get(reply, "muted");
+    bool on = json_is_boolean(muted) ? json_is_true(muted) : strcmp(c->cmd->name, "mute") == 0;
+    if (!c->json)
+        printf("%s is %s in %s.\n", c->arg[1], on ? "muted" : "no longer muted", c->arg[0]);
     return 0;
 }
 
@@ -352,6 +438,10 @@ static int done_join(const struct ctx *c, const json_t *reply)
     return 0;
 }
 
+/* The positional arguments of the commands that act on a meeting, or on one participant. */
+#define ARGS_MEETING     .arg_names = {"ID"}, .min_args = 1, .max_args = 1
+#define ARGS_PARTICIPANT .arg_names = {"ID", "PARTICIPANT"}, .min_args = 2, .max_args = 2
+
 static const struct cli_command commands[] = {
     {
         .name = "schedule",
@@ -368,6 +458,7 @@ static const struct cli_command commands[] = {
             "--pin 4321\n"
             "  mcuctl schedule --title \"Town hall\" --max 200 --mode mix --video composite "
             "--layout speaker\n"
+            "  mcuctl schedule --title Standup --start +15m --repeat daily --until 2026-12-31\n"
             "  id=$(mcuctl --json schedule --title Test | jq -r .id)\n",
         .done = done_schedule,
     },
@@ -376,32 +467,50 @@ static const struct cli_command commands[] = {
         .summary = "list meetings with their state and number of participants",
         .method = "GET",
         .path = "/api/v1/meetings",
-        .opts = no_opts,
-        .about = "Lists every meeting the server knows (GET /api/v1/meetings).",
-        .examples =
-            "  mcuctl list\n"
-            "  mcuctl --json list | jq -r '.meetings[] | select(.state == \"open\") | .id'\n",
+        .opts = list_opts,
+        .about =
+            "Lists the meetings the server knows (GET /api/v1/meetings), or with --state only\n"
+            "those in that state (GET /api/v1/meetings?state=STATE). Start times are local\n"
+            "(TZ); --json prints the server's UTC times.",
+        .examples = "  mcuctl list\n"
+                    "  mcuctl list --state scheduled\n"
+                    "  TZ=America/New_York mcuctl list --state open\n"
+                    "  mcuctl --json list --state open | jq -r '.meetings[].id'\n",
         .done = done_list,
     },
     {
         .name = "show",
         .summary = "show one meeting",
-        .arg_names = {"ID"},
-        .min_args = 1,
-        .max_args = 1,
+        ARGS_MEETING,
         .method = "GET",
         .path = "/api/v1/meetings/{}",
         .opts = no_opts,
-        .about = "Shows meeting ID (GET /api/v1/meetings/ID).",
+        .about = "Shows meeting ID (GET /api/v1/meetings/ID), its times in the local time zone\n"
+                 "(TZ) and in UTC.",
         .examples = "  mcuctl show m-1a2b3c4d\n  mcuctl show m-1a2b3c4d --json\n",
         .done = done_show,
     },
     {
+        .name = "reschedule",
+        .summary = "change a meeting's time, length, title, PIN, limits or repetition",
+        ARGS_MEETING,
+        .method = "PATCH",
+        .path = "/api/v1/meetings/{}",
+        .opts = reschedule_opts,
+        .about = "Changes meeting ID (PATCH /api/v1/meetings/ID): only the options given change,\n"
+                 "and at least one is needed. Prints the meeting as mcuctl show does.",
+        .examples = "  mcuctl reschedule m-1a2b3c4d --start +15m\n"
+                    "  mcuctl reschedule m-1a2b3c4d --start 2026-11-24T11:00+01:00 --duration 90\n"
+                    "  mcuctl reschedule m-1a2b3c4d --repeat weekly --until 2026-12-31\n"
+                    "  mcuctl reschedule m-1a2b3c4d --repeat none\n",
+        .done = done_show,
+        .needs_option = true,
+        .newer = true,
+    },
+    {
         .name = "cancel",
         .summary = "cancel a meeting",
-        .arg_names = {"ID"},
-        .min_args = 1,
-        .max_args = 1,
+        ARGS_MEETING,
         .method = "DELETE",
         .path = "/api/v1/meetings/{}",
         .opts = no_opts,
@@ -412,9 +521,7 @@ static const struct cli_command commands[] = {
     {
         .name = "join",
         .summary = "add a participant; prints where to send, the SRTP key, ffmpeg commands",
-        .arg_names = {"ID"},
-        .min_args = 1,
-        .max_args = 1,
+        ARGS_MEETING,
         .method = "POST",
         .path = "/api/v1/meetings/{}/participants",
         .opts = join_opts,
@@ -436,9 +543,7 @@ static const struct cli_command commands[] = {
     {
         .name = "leave",
         .summary = "remove a participant from a meeting",
-        .arg_names = {"ID", "PARTICIPANT"},
-        .min_args = 2,
-        .max_args = 2,
+        ARGS_PARTICIPANT,
         .method = "DELETE",
         .path = "/api/v1/meetings/{}/participants/{}",
         .opts = no_opts,
@@ -448,11 +553,49 @@ static const struct cli_command commands[] = {
         .done = done_leave,
     },
     {
+        .name = "kick",
+        .summary = "remove a participant from a meeting (as the organiser)",
+        ARGS_PARTICIPANT,
+        .method = "DELETE",
+        .path = "/api/v1/meetings/{}/participants/{}",
+        .opts = no_opts,
+        .about = "Removes PARTICIPANT from meeting ID, like leave\n"
+                 "(DELETE /api/v1/meetings/ID/participants/PARTICIPANT).",
+        .examples = "  mcuctl kick m-1a2b3c4d p-5e6f7a8b\n",
+        .done = done_kick,
+    },
+    {
+        .name = "mute",
+        .summary = "mute a participant: the others stop hearing them",
+        ARGS_PARTICIPANT,
+        .method = "POST",
+        .path = "/api/v1/meetings/{}/participants/{}/mute",
+        .opts = no_opts,
+        .about = "Mutes PARTICIPANT in meeting ID\n"
+                 "(POST /api/v1/meetings/ID/participants/PARTICIPANT/mute); mcuctl participants\n"
+                 "shows who is muted. Undo with mcuctl unmute.",
+        .examples = "  mcuctl mute m-1a2b3c4d p-5e6f7a8b\n"
+                    "  mcuctl --json mute m-1a2b3c4d p-5e6f7a8b | jq .muted\n",
+        .done = done_mute,
+        .newer = true,
+    },
+    {
+        .name = "unmute",
+        .summary = "let a muted participant be heard again",
+        ARGS_PARTICIPANT,
+        .method = "POST",
+        .path = "/api/v1/meetings/{}/participants/{}/unmute",
+        .opts = no_opts,
+        .about = "Unmutes PARTICIPANT in meeting ID\n"
+                 "(POST /api/v1/meetings/ID/participants/PARTICIPANT/unmute).",
+        .examples = "  mcuctl unmute m-1a2b3c4d p-5e6f7a8b\n",
+        .done = done_mute,
+        .newer = true,
+    },
+    {
         .name = "participants",
         .summary = "list a meeting's participants with live media stats",
-        .arg_names = {"ID"},
-        .min_args = 1,
-        .max_args = 1,
+        ARGS_MEETING,
         .method = "GET",
         .path = "/api/v1/meetings/{}/participants",
         .opts = no_opts,
@@ -564,10 +707,22 @@ static void check_complete(struct ctx *c)
         fail(c, "missing %s", cmd->arg_names[c->nargs]);
     for (size_t i = 0; cmd->method && i < c->nargs; i++)
         check_id(c, i == 0 ? "meeting id" : "participant id", c->arg[i]);
+    char names[200] = "";
+    bool any = false;
     for (size_t i = 0; cmd->opts[i].name; i++) {
         if (cmd->opts[i].required && !c->value[i])
             fail(c, "missing %s %s", cmd->opts[i].name, cmd->opts[i].metavar);
+        any = any || c->value[i];
+        snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", i ? ", " : "",
+                 cmd->opts[i].name);
     }
+    if (cmd->needs_option && !any)
+        fail(c, "nothing to change: give at least one of %s", names);
+    const char *repeat = opt_value(c, "--repeat"), *until = opt_value(c, "--until");
+    if (until && repeat && strcmp(repeat, "none") == 0)
+        fail(c, "--until ends a repeating series: it does not go with --repeat none");
+    else if (until && !repeat && strcmp(cmd->name, "schedule") == 0)
+        fail(c, "--until needs --repeat daily or --repeat weekly");
 }
 
 /* ---- talking to the server ---- */
@@ -655,53 +810,63 @@ static void build_path(const struct ctx *c, char *buf, size_t n)
         }
     }
     buf[used < n ? used : n - 1] = '\0';
+    if (strcmp(c->cmd->method, "GET") != 0)
+        return;
+    /* A GET's options that name a field go in the query string, percent-encoded. */
+    char sep = '?';
+    for (size_t i = 0; c->cmd->opts[i].name; i++) {
+        if (!c->cmd->opts[i].json_key || !c->value[i])
+            continue;
+        used = strlen(buf);
+        snprintf(buf + used, n - used, "%c%s=", sep, c->cmd->opts[i].json_key);
+        sep = '&';
+        for (const unsigned char *v = (const unsigned char *)c->value[i]; *v; v++) {
+            used = strlen(buf);
+            snprintf(buf + used, n - used, isalnum(*v) || strchr("-._~", *v) ? "%c" : "%%%02X", *v);
+        }
+    }
+}
+
+/* The last second of a day (YYYY-MM-DD) in the local time zone, as the server's UTC ISO-8601. */
+static void day_end_utc(const char *day, char *buf, size_t n)
+{
+    struct tm tm = {.tm_year = atoi(day) - 1900,
+                    .tm_mon = atoi(day + 5) - 1,
+                    .tm_mday = atoi(day + 8),
+                    .tm_hour = 23,
+                    .tm_min = 59,
+                    .tm_sec = 59,
+                    .tm_isdst = -1};
+    time_t t = mktime(&tm);
+    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
 }
 
 /* The request body: every set option that names a JSON field, numbers as numbers. */
 static char *build_body(const struct ctx *c)
 {
-    if (strcmp(c->cmd->method, "POST") != 0)
+    if (strcmp(c->cmd->method, "POST") != 0 && strcmp(c->cmd->method, "PATCH") != 0)
         return NULL;
+    if (!c->cmd->opts[0].name)
+        return NULL; /* mute, unmute: the path says it all */
     json_t *body = json_object();
     for (size_t i = 0; c->cmd->opts[i].name; i++) {
         const struct cli_opt *o = &c->cmd->opts[i];
-        if (!o->json_key || !c->value[i])
+        const char *text = c->value[i];
+        char day_end[32];
+        if (!o->json_key || !text)
             continue;
-        json_t *v = o->type == OPT_INT    ? json_integer(strtol(c->value[i], NULL, 10))
+        if (o->type == OPT_UNTIL && strlen(text) == 10) { /* a bare day: all of it */
+            day_end_utc(text, day_end, sizeof(day_end));
+            text = day_end;
+        }
+        json_t *v = o->type == OPT_INT    ? json_integer(strtol(text, NULL, 10))
                     : o->type == OPT_FLAG ? json_true()
-                                          : json_string(c->value[i]);
+                                          : json_string(text);
         json_object_set_new(body, o->json_key, v);
     }
     char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(body);
     return text;
-}
-
-/* What each transport failure means to the person at the terminal: text, server URL, text. */
-static const struct {
-    int err;
-    const char *before, *after;
-} unreachable[] = {
-    {ECONNREFUSED, "the server is not running at ",
-     "; start it with `bash scripts/run.sh` or `build/bin/mcu`\n"
-     "(or point --server or MCU_SERVER at the server you mean)"},
-    {ETIMEDOUT, "the server at ", " did not answer within 10 s"},
-    {ENXIO, "cannot resolve the host name in ", "; check --server or MCU_SERVER"},
-    {EBADMSG, "", " did not answer like the MCU's HTTP API; check the port"},
-    {EMSGSIZE, "", " did not answer like the MCU's HTTP API; check the port"},
-    {ECONNRESET, "the server at ", " closed the connection without answering; see its log"},
-};
-
-static void report_unreachable(const struct ctx *c, int rc)
-{
-    for (size_t i = 0; i < sizeof(unreachable) / sizeof(unreachable[0]); i++) {
-        if (-rc == unreachable[i].err) {
-            fprintf(stderr, "mcuctl: %s%s%s\n", unreachable[i].before, c->server,
-                    unreachable[i].after);
-            return;
-        }
-    }
-    fprintf(stderr, "mcuctl: cannot talk to the server at %s: %s\n", c->server, strerror(-rc));
 }
 
 static void print_raw(const struct httpc_reply *r)
@@ -712,33 +877,32 @@ static void print_raw(const struct httpc_reply *r)
 }
 
 /* A 4xx or 5xx: the server's own sentence, which API.md promises a person can act on. */
-static int report_refusal(const struct ctx *c, const struct httpc_reply *r, const json_t *reply)
+static int report_refusal(const struct ctx *c, const char *path, const struct httpc_reply *r,
+                          const json_t *reply)
 {
-    const char *msg = fmt_get_str(reply, "error", NULL);
     if (c->json && reply)
         print_raw(r);
-    if (msg) {
-        fputs("mcuctl: ", stderr);
-        fmt_put_clean(stderr, msg);
-        fprintf(stderr, " (HTTP %d)\n", r->status);
-    } else
-        fprintf(stderr, "mcuctl: the server answered HTTP %d without an error message\n",
-                r->status);
-    if (r->status == 401)
-        fprintf(stderr, "mcuctl: the token came from %s\n", c->token_from);
+    fmt_refusal(stderr, &(struct refusal){.status = r->status,
+                                          .error = fmt_get_str(reply, "error", NULL),
+                                          .server = c->server,
+                                          .method = c->cmd->method,
+                                          .path = path,
+                                          .command = c->cmd->name,
+                                          .newer_route = c->cmd->newer,
+                                          .token_from = c->token_from});
     return EXIT_SERVER;
 }
 
 static int call_server(const struct ctx *c)
 {
-    char path[64 + 3 * ID_MAX];
+    char path[320 + 3 * ID_MAX];
     char *body = build_body(c);
     struct httpc_reply r;
     build_path(c, path, sizeof(path));
     int rc = httpc_request(c->server, c->cmd->method, path, c->token, body, &r);
     free(body);
     if (rc < 0) {
-        report_unreachable(c, rc);
+        fmt_unreachable(stderr, c->server, rc);
         return EXIT_SERVER;
     }
     json_t *reply = json_loadb(r.body, r.len, 0, NULL);
@@ -747,7 +911,7 @@ static int call_server(const struct ctx *c)
         reply = NULL;
     }
     if (r.status < 200 || r.status > 299) {
-        rc = report_refusal(c, &r, reply);
+        rc = report_refusal(c, path, &r, reply);
     } else if (!reply) {
         fprintf(stderr, "mcuctl: %s answered HTTP %d with no JSON object; is it the MCU?\n",
                 c->server, r.status);
@@ -816,6 +980,7 @@ int main(int argc, char **argv)
 {
     /* A server that closes mid-request must not kill us silently: EPIPE is reported instead. */
     signal(SIGPIPE, SIG_IGN);
+    tzset(); /* human output shows times in the local time zone: TZ, else the system's */
     static struct ctx c;
     int rc = dispatch(&c, argc, argv);
     if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -1,10 +1,13 @@
 /* Human-readable output of mcuctl (see cli_fmt.h); scripts use --json instead. */
 #include "cli_fmt.h"
+#include "httpc.h"
 
+#include <errno.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
-#define COLS_MAX 9
+#define COLS_MAX 10
 #define CELL_MAX 96
 
 /* A table whose rows come from one JSON array, one row function filling the cells of an item. */
@@ -121,19 +124,65 @@ static void table_print(FILE *out, const struct table *t, const json_t *items)
     }
 }
 
+/* The server's "YYYY-MM-DDTHH:MM[:SS]Z" as Unix time; false for anything else. */
+static bool parse_utc(const char *iso, time_t *t)
+{
+    struct tm tm = {0};
+    int used = 0;
+    if (!iso || sscanf(iso, "%4d-%2d-%2dT%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                       &tm.tm_hour, &tm.tm_min, &used) != 5)
+        return false;
+    int more = 0;
+    if (iso[used] == ':' && sscanf(iso + used, ":%2d%n", &tm.tm_sec, &more) == 1)
+        used += more;
+    if (strcmp(iso + used, "Z") != 0)
+        return false;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    *t = timegm(&tm);
+    return *t != (time_t)-1;
+}
+
+/* A time from the server in the local time zone ("2026-11-24 11:00 CET"), with utc_too followed
+ * by the same moment in UTC ("(10:00 UTC)", dated when the day differs). Text the server sent
+ * that is not such a time is shown as it came. */
+static void local_time(char *buf, size_t n, const char *iso, bool utc_too)
+{
+    time_t t;
+    struct tm loc, utc;
+    if (!parse_utc(iso, &t) || !localtime_r(&t, &loc) || !gmtime_r(&t, &utc) ||
+        strftime(buf, n, "%Y-%m-%d %H:%M %Z", &loc) == 0) {
+        clean(buf, n, iso ? iso : "?");
+        return;
+    }
+    size_t used = strlen(buf);
+    bool same_day = loc.tm_year == utc.tm_year && loc.tm_yday == utc.tm_yday;
+    if (utc_too)
+        strftime(buf + used, n - used, same_day ? " (%H:%M UTC)" : " (%Y-%m-%d %H:%M UTC)", &utc);
+}
+
 void fmt_meeting(FILE *out, const json_t *m)
 {
+    char when[96];
     fputs("Meeting ", out);
     fmt_put_clean(out, fmt_get_str(m, "id", "?"));
     fputs(" \"", out);
     fmt_put_clean(out, fmt_get_str(m, "title", ""));
     fputs("\"\n  state         ", out);
     fmt_put_clean(out, fmt_get_str(m, "state", "?"));
-    fputs("\n  starts        ", out);
-    fmt_put_clean(out, fmt_get_str(m, "start", "?"));
-    fputs("\n  ends          ", out);
-    fmt_put_clean(out, fmt_get_str(m, "end", "?"));
-    fprintf(out, " (%.0f min)\n", get_num(m, "duration"));
+    local_time(when, sizeof(when), fmt_get_str(m, "start", NULL), true);
+    fprintf(out, "\n  starts        %s\n", when);
+    local_time(when, sizeof(when), fmt_get_str(m, "end", NULL), true);
+    fprintf(out, "  ends          %s, %.0f min\n", when, get_num(m, "duration"));
+    const char *repeat = fmt_get_str(m, "repeat", NULL); /* an older server sends none */
+    if (repeat && strcmp(repeat, "none") == 0) {
+        fputs("  repeats       no\n", out);
+    } else if (repeat) {
+        fputs("  repeats       ", out);
+        fmt_put_clean(out, repeat);
+        local_time(when, sizeof(when), fmt_get_str(m, "until", NULL), true);
+        fprintf(out, json_object_get(m, "until") ? ", until %s\n" : "\n", when);
+    }
     fprintf(out, "  participants  %.0f of at most %.0f\n", get_num(m, "participants"),
             get_num(m, "max"));
     fprintf(out, "  PIN           %s\n",
@@ -151,27 +200,36 @@ static void meeting_row(const json_t *m, char cell[][CELL_MAX])
 {
     clean(cell[0], CELL_MAX, fmt_get_str(m, "id", "?"));
     clean(cell[1], CELL_MAX, fmt_get_str(m, "state", "?"));
-    clean(cell[2], CELL_MAX, fmt_get_str(m, "start", "?"));
+    local_time(cell[2], CELL_MAX, fmt_get_str(m, "start", NULL), false);
     snprintf(cell[3], CELL_MAX, "%.0f", get_num(m, "duration"));
     snprintf(cell[4], CELL_MAX, "%.0f/%.0f", get_num(m, "participants"), get_num(m, "max"));
     snprintf(cell[5], CELL_MAX, "%s", json_is_true(json_object_get(m, "has_pin")) ? "yes" : "no");
     clean(cell[6], CELL_MAX, fmt_get_str(m, "title", ""));
 }
 
-void fmt_meeting_list(FILE *out, const json_t *reply)
+void fmt_meeting_list(FILE *out, const json_t *reply, const char *state)
 {
     static const struct table t = {
-        .head = {"ID", "STATE", "START (UTC)", "MIN", "PEOPLE", "PIN", "TITLE"},
+        .head = {"ID", "STATE", "START (LOCAL)", "MIN", "PEOPLE", "PIN", "TITLE"},
         .right = {false, false, false, true, true, false, false},
         .ncols = 7,
         .row = meeting_row,
     };
-    const json_t *list = json_object_get(reply, "meetings");
-    if (json_array_size(list) == 0) {
-        fputs("No meetings. Schedule one with: mcuctl schedule --title \"Standup\"\n", out);
-        return;
+    json_t *list = json_array();
+    size_t idx;
+    json_t *m;
+    json_array_foreach(json_object_get(reply, "meetings"), idx, m)
+    {
+        if (!state || strcmp(fmt_get_str(m, "state", ""), state) == 0)
+            json_array_append(list, m);
     }
-    table_print(out, &t, list);
+    if (json_array_size(list) == 0 && state)
+        fprintf(out, "No %s meetings.\n", state);
+    else if (json_array_size(list) == 0)
+        fputs("No meetings. Schedule one with: mcuctl schedule --title \"Standup\"\n", out);
+    else
+        table_print(out, &t, list);
+    json_decref(list);
 }
 
 static void participant_row(const json_t *p, char cell[][CELL_MAX])
@@ -193,6 +251,8 @@ static void participant_row(const json_t *p, char cell[][CELL_MAX])
     int mixed = json_is_true(json_object_get(audio, "mixed"));
     clean(cell[7], CELL_MAX, codec);
     snprintf(cell[8], CELL_MAX, "%s", mixed ? "yes (mixed)" : talking ? "yes" : "");
+    const json_t *muted = json_object_get(audio, "muted"); /* an older server sends none */
+    snprintf(cell[9], CELL_MAX, "%s", !muted ? "" : json_is_true(muted) ? "yes" : "no");
 }
 
 /* Points at the likely cause when a participant's counters show trouble. */
@@ -220,9 +280,9 @@ void fmt_participants(FILE *out, const json_t *reply, const char *meeting_id)
 {
     static const struct table t = {
         .head = {"ID", "NAME", "RX PKTS", "LOSS", "JITTER", "TX PKTS", "RTCP SENT", "CODEC",
-                 "TALKING"},
-        .right = {false, false, true, true, true, true, true, false, false},
-        .ncols = 9,
+                 "TALKING", "MUTED"},
+        .right = {false, false, true, true, true, true, true, false, false, false},
+        .ncols = 10,
         .row = participant_row,
     };
     const json_t *list = json_object_get(reply, "participants");
@@ -334,6 +394,61 @@ void fmt_join(FILE *out, const json_t *reply, const struct join_asked *asked)
     fprintf(out, "\nLeave with: mcuctl leave %s %s\n", meeting, pid);
 }
 
+/* What each transport failure means to the person at the terminal: text, server URL, text. */
+static const struct {
+    int err;
+    const char *before, *after;
+} unreachable[] = {
+    {ECONNREFUSED, "the server is not running at ",
+     "; start it with `bash scripts/run.sh` or `build/bin/mcu`\n"
+     "(or point --server or MCU_SERVER at the server you mean)"},
+    {ETIMEDOUT, "the server at ", " did not answer within 10 s"},
+    {ENXIO, "cannot resolve the host name in ", "; check --server or MCU_SERVER"},
+    {EBADMSG, "", " did not answer like the MCU's HTTP API; check the port"},
+    {EMSGSIZE, "", " did not answer like the MCU's HTTP API; check the port"},
+    {ECONNRESET, "the server at ", " closed the connection without answering; see its log"},
+};
+
+_Static_assert(HTTPC_TIMEOUT_S == 10, "the messages say 10 s");
+
+void fmt_unreachable(FILE *out, const char *server, int rc)
+{
+    for (size_t i = 0; i < sizeof(unreachable) / sizeof(unreachable[0]); i++) {
+        if (-rc == unreachable[i].err) {
+            fprintf(out, "mcuctl: %s%s%s\n", unreachable[i].before, server, unreachable[i].after);
+            return;
+        }
+    }
+    fprintf(out, "mcuctl: cannot talk to the server at %s: %s\n", server, strerror(-rc));
+}
+
+void fmt_refusal(FILE *out, const struct refusal *r)
+{
+    const char *msg = r->error;
+    /* A route this mcuctl knows but the server does not: 404 no such path, or 405 for a method
+     * new on a known path. A 404 naming the meeting or participant is the server's own. */
+    bool no_route = r->status == 405 || (r->status == 404 && (!msg || !strncmp(msg, "no such", 7)));
+    if (r->newer_route && no_route) {
+        fprintf(out,
+                "mcuctl: the server at %s is older than this mcuctl: it has no %s %s (HTTP %d).\n"
+                "mcuctl: update the server to use mcuctl %s.\n",
+                r->server, r->method, r->path, r->status, r->command);
+        return;
+    }
+    if (msg) {
+        fputs("mcuctl: ", out);
+        fmt_put_clean(out, msg);
+        fprintf(out, " (HTTP %d)\n", r->status);
+    } else
+        fprintf(out, "mcuctl: the server answered HTTP %d without an error message\n", r->status);
+    if (r->status == 401)
+        fprintf(out, "mcuctl: the token came from %s\n", r->token_from);
+    if (r->status == 400 && msg && !strncmp(msg, "unknown field", 13))
+        fputs("mcuctl: the server may be older than this mcuctl; leave that option out or update "
+              "the server\n",
+              out);
+}
+
 /* ---- help, rendered from the option and command tables ---- */
 
 void fmt_choices(const struct cli_opt *o, const char *sep, char *buf, size_t n)
@@ -426,9 +541,13 @@ void fmt_main_help(FILE *out, const struct cli_command *commands, const struct c
           "  mcuctl join m-1a2b3c4d --name alice --recv 127.0.0.1:5004 --sdp alice.sdp\n"
           "  # run the two ffmpeg commands join printed, then watch the packets flow:\n"
           "  mcuctl participants m-1a2b3c4d\n"
+          "  mcuctl mute m-1a2b3c4d p-5e6f7a8b\n"
+          "  mcuctl reschedule m-1a2b3c4d --start +15m --repeat weekly\n"
           "  mcuctl leave m-1a2b3c4d p-5e6f7a8b\n"
           "  mcuctl cancel m-1a2b3c4d\n"
-          "  mcuctl --json list | jq -r '.meetings[].id'\n"
+          "  mcuctl --json list --state open | jq -r '.meetings[].id'\n"
+          "\nTimes are shown in the local time zone (set TZ to choose another); --json keeps the\n"
+          "server's UTC.\n"
           "\nExit status: 0 done, 1 the server refused or could not be reached, 2 bad arguments.\n",
           out);
 }

@@ -16,7 +16,8 @@ enum cli_opt_type {
     OPT_INT,      /* whole number in [min, max] */
     OPT_CHOICE,   /* one of choices */
     OPT_HOSTPORT, /* HOST:PORT or [IPv6]:PORT */
-    OPT_TIME,     /* "now" or ISO-8601 */
+    OPT_TIME,     /* "now", relative "+15m", or ISO-8601 */
+    OPT_UNTIL,    /* ISO-8601; a bare date means the end of that day, UTC */
     OPT_URL,      /* http://HOST[:PORT][/PREFIX] */
     OPT_OUTFILE,  /* a file mcuctl writes; its folder must be writable */
 };
@@ -45,6 +46,8 @@ struct cli_command {
     const char *about;
     const char *examples;
     int (*done)(const struct ctx *c, const json_t *reply);
+    bool needs_option; /* nothing to do unless at least one option is given */
+    bool newer;        /* a route older servers lack: their 404 or 405 is explained */
 };
 
 /* The choices of o joined by sep, e.g. "forward|mix". */
@@ -65,14 +68,30 @@ void fmt_put_clean(FILE *out, const char *s);
 /* Prints s so a POSIX shell reads it back as one word (quoted only when it has to be). */
 void fmt_shell_word(FILE *out, const char *s);
 
-/* One meeting object as a labelled card. */
+/* One meeting object as a labelled card; times in the local time zone (TZ) and in UTC. */
 void fmt_meeting(FILE *out, const json_t *meeting);
 
-/* {"meetings": [...]} as a table, or a hint to schedule one when it is empty. */
-void fmt_meeting_list(FILE *out, const json_t *reply);
+/* {"meetings": [...]} as a table, or a hint to schedule one when it is empty. Only meetings in
+ * state are shown when it is not NULL (an older server ignores ?state=). */
+void fmt_meeting_list(FILE *out, const json_t *reply, const char *state);
 
 /* {"participants": [...]} of meeting_id as a table with their media stats. */
 void fmt_participants(FILE *out, const json_t *reply, const char *meeting_id);
+
+/* Why the server at server could not be reached (rc: httpc_request's negative errno). */
+void fmt_unreachable(FILE *out, const char *server, int rc);
+
+/* A refusal: an HTTP 4xx or 5xx answer, and what was asked. */
+struct refusal {
+    int status;
+    const char *error; /* the answer's "error" sentence, or NULL */
+    const char *server, *method, *path, *command;
+    bool newer_route;       /* a route older servers lack: their 404 or 405 is explained */
+    const char *token_from; /* where the token came from, for a 401 */
+};
+
+/* The server's own sentence, or why an older server does not know the route. */
+void fmt_refusal(FILE *out, const struct refusal *r);
 
 /* What the join command line asked for, which the server's answer does not repeat. */
 struct join_asked {

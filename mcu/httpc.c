@@ -34,10 +34,8 @@ static const struct {
     const char *name;
     enum evhttp_cmd_type type;
 } methods[] = {
-    {"GET", EVHTTP_REQ_GET},
-    {"POST", EVHTTP_REQ_POST},
-    {"PUT", EVHTTP_REQ_PUT},
-    {"DELETE", EVHTTP_REQ_DELETE},
+    {"GET", EVHTTP_REQ_GET},       {"POST", EVHTTP_REQ_POST},   {"PUT", EVHTTP_REQ_PUT},
+    {"DELETE", EVHTTP_REQ_DELETE}, {"PATCH", EVHTTP_REQ_PATCH},
 };
 
 static int parse_target(const char *base_url, struct target *t)
@@ -182,8 +180,13 @@ static int add_headers(struct evhttp_request *req, const struct target *t, const
     rc = rc ? rc : add_header(h, "User-Agent", "mcuctl");
     rc = rc ? rc : add_header(h, "Accept", "application/json");
     rc = rc ? rc : add_header(h, "Connection", "close");
-    if (!rc && json)
+    if (!rc && json) {
+        /* evhttp adds Content-Length only to POST and PUT; a PATCH body needs it too. */
+        char len[32];
+        snprintf(len, sizeof(len), "%zu", strlen(json));
         rc = add_header(h, "Content-Type", "application/json");
+        rc = rc ? rc : add_header(h, "Content-Length", len);
+    }
     if (!rc && token) {
         char auth[1100];
         if (snprintf(auth, sizeof(auth), "Bearer %s", token) >= (int)sizeof(auth))

@@ -23,9 +23,9 @@ struct httpc_reply {
 int httpc_check_url(const char *base_url);
 
 /*
- * Sends METHOD (GET, POST, PUT or DELETE) to base_url + path, with "Authorization: Bearer token"
- * when token is not NULL and json (JSON text) as the body when it is not NULL, and waits for the
- * answer. Any HTTP answer, 4xx and 5xx included, returns 0 and fills *reply, which the caller
+ * Sends METHOD (GET, POST, PUT, PATCH or DELETE) to base_url + path, with "Authorization: Bearer
+ * token" when token is not NULL and json (JSON text) as the body when it is not NULL, and waits for
+ * the answer. Any HTTP answer, 4xx and 5xx included, returns 0 and fills *reply, which the caller
  * releases with httpc_reply_free. Never prints. On failure returns a negative errno:
  *   -EINVAL, -EPROTONOSUPPORT  bad base_url, method, or a header value with a line break
  *   -ECONNREFUSED              nothing listens at the address: the server is not running

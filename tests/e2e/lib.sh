@@ -52,6 +52,11 @@ start_server() { # extra mcu args
   HTTP_PORT=$(free_tcp_port)
   MEDIA_LO=$(free_udp_range)
   DATA=$WORK/data
+  launch_server "$@"
+}
+
+# Start mcu on the ports and data folder chosen before (a restart); wait for /healthz.
+launch_server() {
   "$BIN/mcu" --data "$DATA" --listen "127.0.0.1:$HTTP_PORT" --ports "$MEDIA_LO-$((MEDIA_LO + 63))" \
     "$@" >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
