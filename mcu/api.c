@@ -481,6 +481,8 @@ static int get_metrics(struct api *api, struct api_req *rq)
 {
     unsigned meetings = 0, open = 0, parts = 0;
     uint64_t rx = 0, tx = 0, rtcp = 0, bad = 0, encoders = 0, overruns = 0;
+    int64_t lost = 0;
+    double jitter_ms_max = 0;
     for (struct meeting *m = confmgr_meetings(api->cm); m; m = m->next) {
         meetings++;
         open += m->state == MEETING_OPEN;
@@ -495,6 +497,9 @@ static int get_metrics(struct api *api, struct api_req *rq)
             rtcp += pstat_get(&p->stats.tx_rtcp);
             bad += pstat_get(&p->stats.rx_malformed) + pstat_get(&p->stats.rx_auth_fail) +
                    pstat_get(&p->stats.rx_replay);
+            lost += atomic_load_explicit(&p->stats.rx_lost, memory_order_relaxed);
+            double j = (double)pstat_get(&p->stats.rx_jitter_us) / 1000.0;
+            jitter_ms_max = j > jitter_ms_max ? j : jitter_ms_max;
         }
     }
     rq->text = evbuffer_new();
@@ -516,6 +521,14 @@ static int get_metrics(struct api *api, struct api_req *rq)
                         (unsigned long long)rtcp, (unsigned long long)bad,
                         (unsigned long long)encoders, (unsigned long long)overruns,
                         confmgr_worker_count(api->cm), api->requests);
+    evbuffer_add_printf(rq->text,
+                        "# TYPE mcu_rx_lost counter\nmcu_rx_lost %lld\n"
+                        "# TYPE mcu_rx_jitter_ms_max gauge\nmcu_rx_jitter_ms_max %.3f\n"
+                        "# TYPE mcu_worker_cpu_seconds counter\n",
+                        (long long)lost, jitter_ms_max);
+    for (unsigned i = 0; i < confmgr_worker_count(api->cm); i++)
+        evbuffer_add_printf(rq->text, "mcu_worker_cpu_seconds{worker=\"%u\"} %.3f\n", i,
+                            confmgr_worker_cpu(api->cm, i));
     return 0;
 }
 

@@ -160,6 +160,11 @@ unsigned confmgr_worker_count(const struct confmgr *cm)
     return cm->p.workers;
 }
 
+double confmgr_worker_cpu(const struct confmgr *cm, unsigned i)
+{
+    return i < cm->p.workers ? worker_cpu_seconds(cm->workers[i]) : -1;
+}
+
 struct meeting *confmgr_meetings(struct confmgr *cm)
 {
     return cm->meetings;

@@ -103,5 +103,7 @@ void confmgr_poll_events(struct confmgr *cm);
 
 /* Totals for /metrics. */
 unsigned confmgr_worker_count(const struct confmgr *cm);
+/* CPU seconds used by media worker i so far, or -1. */
+double confmgr_worker_cpu(const struct confmgr *cm, unsigned i);
 
 #endif

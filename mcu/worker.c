@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "alloc.h"
 #include "log.h"
@@ -75,6 +76,15 @@ void worker_destroy(struct worker **wp)
 struct loop *worker_loop(struct worker *w)
 {
     return w->loop;
+}
+
+double worker_cpu_seconds(const struct worker *w)
+{
+    clockid_t cid;
+    struct timespec ts;
+    if (!w->running || pthread_getcpuclockid(w->thread, &cid) || clock_gettime(cid, &ts))
+        return -1;
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 unsigned worker_index(const struct worker *w)

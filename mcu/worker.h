@@ -14,5 +14,7 @@ int worker_start(struct worker *w);
 void worker_stop(struct worker *w);
 struct loop *worker_loop(struct worker *w);
 unsigned worker_index(const struct worker *w);
+/* CPU time the worker's thread has used, in seconds (any thread may ask); -1 if not running. */
+double worker_cpu_seconds(const struct worker *w);
 
 #endif

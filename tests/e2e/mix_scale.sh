@@ -70,5 +70,12 @@ read -r _ o660 om660 < <(tone_levels "$WORK/p0.wav" 660)
 check "$o660" ">" -35 "talker p0 hears p1"
 check "$om660" ">" -40 "talker p0 hears p1 in every 100 ms window (quietest)"
 check "$(awk -v a="$o660" -v b="$own" 'BEGIN { print a - b }')" ">=" 30 "p0 does not hear itself"
+curl -sf -H "Authorization: Bearer $(cat "$DATA/admin.token")" "$MCU_SERVER/metrics" >"$WORK/metrics.txt" ||
+  fail "/metrics"
+metric() { awk -v k="$1" '$1 == k { print $2 }' "$WORK/metrics.txt"; }
+check "$(metric mcu_participants)" "==" 10 "/metrics: participants"
+check "$(metric mcu_rx_lost)" ">" 0 "/metrics: the relay's losses are counted"
+check "$(metric 'mcu_worker_cpu_seconds{worker="0"}')" ">" 0 "/metrics: CPU per worker"
+check "$(curl -s -o /dev/null -w '%{http_code}' "$MCU_SERVER/metrics")" "==" 401 "/metrics needs the token"
 stop_server
 echo PASS
