@@ -92,6 +92,19 @@ static int find_meeting(struct api *api, struct api_req *rq, struct meeting **m)
     return 0;
 }
 
+static int find_participant(struct api *api, struct api_req *rq, struct meeting **m,
+                            struct participant **p)
+{
+    int err = find_meeting(api, rq, m);
+    if (err)
+        return err;
+    *p = confmgr_participant_find(*m, rq->param[1]);
+    if (!*p)
+        return api_fail(rq, 404, -ENOENT, "no participant \"%s\" in meeting %s", rq->param[1],
+                        (*m)->id);
+    return 0;
+}
+
 static int get_health(struct api *api, struct api_req *rq)
 {
     rq->reply = json_pack("{s:s}", "status", "ok");
@@ -461,13 +474,10 @@ static int list_participants(struct api *api, struct api_req *rq)
 static int delete_participant(struct api *api, struct api_req *rq)
 {
     struct meeting *m;
-    int err = find_meeting(api, rq, &m);
+    struct participant *p;
+    int err = find_participant(api, rq, &m, &p);
     if (err)
         return err;
-    struct participant *p = confmgr_participant_find(m, rq->param[1]);
-    if (!p)
-        return api_fail(rq, 404, -ENOENT, "no participant \"%s\" in meeting %s", rq->param[1],
-                        m->id);
     char id[MEETING_ID_LEN + 1];
     snprintf(id, sizeof(id), "%s", p->id);
     err = confmgr_leave(api->cm, m, p);
@@ -535,13 +545,10 @@ static int get_metrics(struct api *api, struct api_req *rq)
 static int set_mute(struct api *api, struct api_req *rq, int muted)
 {
     struct meeting *m;
-    int err = find_meeting(api, rq, &m);
+    struct participant *p;
+    int err = find_participant(api, rq, &m, &p);
     if (err)
         return err;
-    struct participant *p = confmgr_participant_find(m, rq->param[1]);
-    if (!p)
-        return api_fail(rq, 404, -ENOENT, "no participant \"%s\" in meeting %s", rq->param[1],
-                        m->id);
     err = confmgr_mute(api->cm, m, p, muted);
     if (err)
         return api_fail(rq, 0, err, "could not change the mute: %s", strerror(-err));
