@@ -443,9 +443,9 @@ static json_t *stats_json(struct pstats *s)
 
 static json_t *participant_media_json(struct participant *p)
 {
-    return json_pack("{s:s, s:b, s:b, s:b}", "codec", p->codec->name, "talking",
+    return json_pack("{s:s, s:b, s:b, s:b, s:i}", "codec", p->codec->name, "talking",
                      pstat_get(&p->stats.talking) != 0, "mixed", pstat_get(&p->stats.mixed) != 0,
-                     "muted", p->muted != 0);
+                     "muted", p->muted != 0, "gain_percent", p->gain_pct);
 }
 
 static json_t *participant_json(struct participant *p)
@@ -556,6 +556,27 @@ static int set_mute(struct api *api, struct api_req *rq, int muted)
     return 0;
 }
 
+static const struct jsonspec gain_params[] = {
+    {"gain_percent", JS_INT, 1, 0, 200, NULL},
+};
+
+static int post_gain(struct api *api, struct api_req *rq)
+{
+    struct meeting *m;
+    struct participant *p;
+    int err = find_participant(api, rq, &m, &p);
+    if (!err)
+        err = check_body(rq, gain_params, 1);
+    if (err)
+        return err;
+    int pct = (int)jsonspec_int(rq->body, "gain_percent", 100);
+    err = confmgr_set_gain(api->cm, m, p, pct);
+    if (err)
+        return api_fail(rq, 0, err, "could not change the gain: %s", strerror(-err));
+    rq->reply = json_pack("{s:s, s:i}", "participant", p->id, "gain_percent", pct);
+    return 0;
+}
+
 static int post_mute(struct api *api, struct api_req *rq)
 {
     return set_mute(api, rq, 1);
@@ -587,6 +608,7 @@ const struct api_route api_routes[] = {
     {EVHTTP_REQ_PATCH, "/api/v1/meetings/:id", patch_meeting, 0},
     {EVHTTP_REQ_POST, "/api/v1/meetings/:id/participants/:pid/mute", post_mute, 0},
     {EVHTTP_REQ_POST, "/api/v1/meetings/:id/participants/:pid/unmute", post_unmute, 0},
+    {EVHTTP_REQ_POST, "/api/v1/meetings/:id/participants/:pid/gain", post_gain, 0},
     {EVHTTP_REQ_POST, "/api/v1/meetings/:id/participants", post_participant, 0},
     {EVHTTP_REQ_GET, "/api/v1/meetings/:id/participants", list_participants, 0},
     {EVHTTP_REQ_DELETE, "/api/v1/meetings/:id/participants/:pid", delete_participant, 0},

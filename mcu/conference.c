@@ -360,6 +360,16 @@ int conference_set_mute(struct conference *c, struct session *s, int muted)
     return 0;
 }
 
+int conference_set_gain(struct conference *c, struct session *s, int gain_q14)
+{
+    struct member *m = session_user(s);
+    if (!m || m->s != s)
+        return -ENOENT;
+    if (c->amix)
+        amix_input_set_gain(c->amix, (unsigned)(m - c->m), gain_q14);
+    return 0;
+}
+
 unsigned conference_size(const struct conference *c)
 {
     return c->n;

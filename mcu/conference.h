@@ -38,6 +38,8 @@ int conference_add(struct conference *c, struct session *s, struct astream *as);
 int conference_remove(struct conference *c, struct session *s);
 /* Worker thread: a muted member is not mixed (or, forwarding, not forwarded); it still hears. */
 int conference_set_mute(struct conference *c, struct session *s, int muted);
+/* Worker thread: the member's gain into the mix, Q14 (16384 = 1.0; mixing mode only). */
+int conference_set_gain(struct conference *c, struct session *s, int gain_q14);
 unsigned conference_size(const struct conference *c);
 
 #endif

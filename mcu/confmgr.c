@@ -554,6 +554,7 @@ int confmgr_join(struct confmgr *cm, struct meeting *m, const struct join_spec *
     copy_str(p->name, sizeof(p->name), spec->name);
     p->suite = spec->suite;
     p->codec = spec->codec ? spec->codec : &acodec_opus;
+    p->gain_pct = 100;
     p->has_recv = spec->has_recv;
     p->recv = spec->recv;
     p->joined_unix = cm->now();
@@ -592,6 +593,33 @@ struct participant *confmgr_participant_find(struct meeting *m, const char *id)
             return p;
     }
     return NULL;
+}
+
+static void op_gain(void *arg)
+{
+    struct op *op = arg;
+    conference_set_gain(op->conf, op->session, op->value);
+    mcu_free(op);
+}
+
+int confmgr_set_gain(struct confmgr *cm, struct meeting *m, struct participant *p, int pct)
+{
+    if (pct < 0 || pct > 200)
+        return -EINVAL;
+    if (!m->conf)
+        return -ESHUTDOWN;
+    struct op *op = mcu_calloc(1, sizeof(*op));
+    if (!op)
+        return -ENOMEM;
+    op->conf = m->conf;
+    op->session = p->session;
+    op->value = pct * 16384 / 100;
+    if (post(m->worker, op_gain, op)) {
+        mcu_free(op);
+        return -ENOMEM;
+    }
+    p->gain_pct = pct;
+    return 0;
 }
 
 static void op_mute(void *arg)

@@ -74,6 +74,8 @@ int confmgr_meeting_cancel(struct confmgr *cm, struct meeting *m);
 int confmgr_join(struct confmgr *cm, struct meeting *m, const struct join_spec *spec,
                  struct participant **out);
 struct participant *confmgr_participant_find(struct meeting *m, const char *id);
+/* The participant's level in the mix, 0-200 percent. */
+int confmgr_set_gain(struct confmgr *cm, struct meeting *m, struct participant *p, int pct);
 /* Stop (or resume) mixing the participant's audio; it keeps hearing the others. */
 int confmgr_mute(struct confmgr *cm, struct meeting *m, struct participant *p, int muted);
 

@@ -40,6 +40,7 @@ struct participant {
     struct session *session;           /* handle for the worker; never dereferenced here */
     uint8_t seen_talking, seen_active; /* what the last event said */
     uint8_t muted;
+    int gain_pct; /* into the mix, 0-200; 100 = unchanged */
     struct pstats stats;
 };
 

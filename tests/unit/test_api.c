@@ -255,6 +255,14 @@ static void test_reschedule_repeat_mute(void **state)
         call(f, EVHTTP_REQ_POST, "/api/v1/meetings/:id/participants/:pid/unmute", id, pid, NULL),
         0);
     assert_false(json_is_true(json_object_get(f->rq.reply, "muted")));
+    const char *gain = "/api/v1/meetings/:id/participants/:pid/gain";
+    assert_int_equal(call(f, EVHTTP_REQ_POST, gain, id, pid, "{\"gain_percent\":250}"), -EINVAL);
+    assert_int_equal(call(f, EVHTTP_REQ_POST, gain, id, pid, "{}"), -EINVAL);
+    assert_int_equal(call(f, EVHTTP_REQ_POST, gain, id, pid, "{\"gain_percent\":50}"), 0);
+    assert_int_equal(call(f, EVHTTP_REQ_GET, PARTS, id, 0, NULL), 0);
+    p0 = json_array_get(json_object_get(f->rq.reply, "participants"), 0);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(p0, "audio"), "gain_percent")), 50);
     assert_int_equal(call(f, EVHTTP_REQ_POST, "/api/v1/meetings/:id/participants/:pid/mute", id,
                           "p-nothere", NULL),
                      -ENOENT);
