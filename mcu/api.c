@@ -75,6 +75,8 @@ static json_t *meeting_json(struct meeting *m)
     if (j) {
         json_object_set_new(j, "preprocess", json_boolean(m->preprocess));
         json_object_set_new(j, "repeat", json_string(meeting_repeat_name(m->repeat)));
+        json_object_set_new(j, "tz", json_string(m->tz));
+        json_object_set_new(j, "owner", json_string(m->owner));
         if (m->until_unix)
             json_object_set_new(j, "until", json_string(time_format_utc(m->until_unix, start, 32)));
     }
@@ -129,6 +131,8 @@ static const struct jsonspec meeting_params[] = {
     {"layout", JS_STRING, 0, 0, 0, layout_choices},
     {"repeat", JS_STRING, 0, 0, 0, repeat_choices},
     {"until", JS_STRING, 0, 1, 40, NULL},
+    {"tz", JS_STRING, 0, 1, MEETING_TZ_MAX, NULL},
+    {"owner", JS_STRING, 0, 0, MEETING_OWNER_MAX, NULL},
 };
 
 static const struct jsonspec patch_params[] = {
@@ -168,6 +172,12 @@ static int check_body(struct api_req *rq, const struct jsonspec *spec, size_t n)
     const char *pin = jsonspec_str(rq->body, "pin", NULL);
     if (pin && strspn(pin, "0123456789") != strlen(pin))
         return api_fail(rq, 400, -EINVAL, "\"pin\" must be digits only");
+    const char *tz = jsonspec_str(rq->body, "tz", NULL);
+    if (tz && meeting_tz_valid(tz))
+        return api_fail(rq, 400, -EINVAL,
+                        "\"tz\" must be an IANA time zone such as \"Europe/Berlin\" or \"UTC\"; "
+                        "got \"%s\"",
+                        tz);
     return 0;
 }
 
@@ -183,6 +193,8 @@ static int post_meeting(struct api *api, struct api_req *rq)
     if (err)
         return err;
     spec.title = jsonspec_str(rq->body, "title", NULL);
+    spec.tz = jsonspec_str(rq->body, "tz", "UTC");
+    spec.owner = jsonspec_str(rq->body, "owner", NULL);
     meeting_repeat_parse(jsonspec_str(rq->body, "repeat", "none"), &spec.repeat);
     spec.end_unix = spec.start_unix + 60 * jsonspec_int(rq->body, "duration", 60);
     spec.pin = jsonspec_str(rq->body, "pin", NULL);
@@ -195,9 +207,11 @@ static int post_meeting(struct api *api, struct api_req *rq)
     struct meeting *m;
     err = confmgr_meeting_create(api->cm, &spec, &m);
     if (err)
-        return api_fail(rq, 0, err, "could not create the meeting: %s",
-                        err == -EIO ? "the store refused the write (disk full or read-only?)"
-                                    : strerror(-err));
+        return api_fail(rq, err == -ENOSPC || err == -EIO ? 503 : 0, err,
+                        "could not create the meeting: %s",
+                        err == -ENOSPC ? "the data folder's disk is full; nothing was saved"
+                        : err == -EIO  ? "the store refused the write (read-only or damaged?)"
+                                       : strerror(-err));
     rq->status = 201;
     rq->reply = meeting_json(m);
     return 0;

@@ -92,6 +92,9 @@ static const struct cli_opt schedule_opts[] = {
     {"--repeat", OPT_CHOICE, NULL, "repeat", repeats, 0, 0, false,
      "repeat it every day or week (none)"},
     {"--until", OPT_UNTIL, "ISO-8601", "until", NULL, 0, 0, false, UNTIL_HELP},
+    {"--tz", OPT_TEXT, "ZONE", "tz", NULL, 0, 0, false,
+     "time zone a repeating meeting keeps its local time in (e.g. Europe/Berlin; UTC)"},
+    {"--owner", OPT_TEXT, "WHO", "owner", NULL, 0, 0, false, "who the meeting belongs to"},
     {NULL, OPT_FLAG, NULL, NULL, NULL, 0, 0, false, NULL},
 };
 

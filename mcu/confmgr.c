@@ -264,11 +264,13 @@ int confmgr_meeting_create(struct confmgr *cm, const struct meeting_spec *spec,
     m->preprocess = spec->preprocess;
     m->repeat = spec->repeat;
     m->until_unix = spec->until_unix;
+    copy_str(m->tz, sizeof(m->tz), spec->tz ? spec->tz : "UTC");
+    copy_str(m->owner, sizeof(m->owner), spec->owner);
     m->state = MEETING_SCHEDULED;
     m->created_unix = cm->now();
     /* Stored before it exists in memory: a meeting the disk refused was never created. */
-    if (!err && cm->p.store && store_meeting_save(cm->p.store, m))
-        err = -EIO;
+    if (!err && cm->p.store)
+        err = store_meeting_save(cm->p.store, m);
     if (err) {
         mcu_free(m);
         return err;
@@ -406,9 +408,10 @@ int confmgr_meeting_cancel(struct confmgr *cm, struct meeting *m)
     close_meeting(cm, m);
     enum meeting_state old = m->state;
     m->state = MEETING_CANCELLED;
-    if (cm->p.store && store_meeting_save(cm->p.store, m)) {
+    int err = cm->p.store ? store_meeting_save(cm->p.store, m) : 0;
+    if (err) {
         m->state = old;
-        return -EIO;
+        return err;
     }
     return 0;
 }
@@ -687,9 +690,10 @@ int confmgr_meeting_update(struct confmgr *cm, struct meeting *m, const struct m
         *m = old;
         return -EBUSY;
     }
-    if (cm->p.store && store_meeting_save(cm->p.store, m)) {
+    int err = cm->p.store ? store_meeting_save(cm->p.store, m) : 0;
+    if (err) {
         *m = old;
-        return -EIO;
+        return err;
     }
     confmgr_meeting_refresh(cm, m); /* a new end may be in the past, a new start now */
     return 0;

@@ -28,6 +28,8 @@ struct meeting_spec {
     int preprocess;   /* default of the participants' SpeexDSP preprocessing */
     enum meeting_repeat repeat;
     int64_t until_unix;
+    const char *tz;    /* NULL = "UTC" */
+    const char *owner; /* NULL = "" */
     const char *video, *layout;
 };
 

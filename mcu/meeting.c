@@ -2,7 +2,11 @@
 #include "meeting.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 static const char *const state_names[] = {"scheduled", "open", "ended", "cancelled"};
 static const char *const mode_names[] = {"forward", "mix"};
@@ -46,16 +50,49 @@ int meeting_repeat_parse(const char *s, enum meeting_repeat *r)
     return -EINVAL;
 }
 
+int meeting_tz_valid(const char *tz)
+{
+    size_t n = strlen(tz);
+    if (!n || n > MEETING_TZ_MAX || tz[0] == '/' || strstr(tz, "..") ||
+        strspn(tz, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+-/") != n)
+        return -EINVAL;
+    char path[128];
+    snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", tz);
+    return access(path, R_OK) ? -EINVAL : 0;
+}
+
+/* t plus `days` calendar days in zone `tz`. The process's TZ is switched for the call: only the
+ * control thread uses local-time functions (logs and media workers use UTC only). */
+static int64_t add_days(int64_t t, int days, const char *tz)
+{
+    char *saved = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+    setenv("TZ", tz[0] ? tz : "UTC", 1);
+    tzset();
+    time_t tt = (time_t)t;
+    struct tm tm;
+    localtime_r(&tt, &tm);
+    tm.tm_mday += days;
+    tm.tm_isdst = -1;
+    int64_t r = (int64_t)mktime(&tm);
+    if (saved)
+        setenv("TZ", saved, 1);
+    else
+        unsetenv("TZ");
+    tzset();
+    free(saved);
+    return r;
+}
+
 int meeting_next_occurrence(struct meeting *m, int64_t now)
 {
-    static const int64_t period[] = {0, 86400, 7 * 86400};
-    int64_t step = period[m->repeat];
+    static const int days[] = {0, 1, 7};
+    int step = days[m->repeat];
     if (!step)
         return 0;
     int64_t start = m->start_unix, len = m->end_unix - m->start_unix;
     /* Skip the occurrences the server slept through: the next one still ahead counts. */
     while (start + len <= now)
-        start += step;
+        start = add_days(start, step, m->tz);
     if (m->until_unix && start > m->until_unix)
         return 0;
     m->start_unix = start;

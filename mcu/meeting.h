@@ -15,6 +15,8 @@
 #define MEETING_PIN_MAX          16
 #define MEETING_MAX_PARTICIPANTS 10000
 #define PARTICIPANT_NAME_MAX     64
+#define MEETING_TZ_MAX           64
+#define MEETING_OWNER_MAX        64
 
 enum meeting_state { MEETING_SCHEDULED, MEETING_OPEN, MEETING_ENDED, MEETING_CANCELLED };
 enum meeting_mode { MEETING_FORWARD, MEETING_MIX };
@@ -56,6 +58,8 @@ struct meeting {
     int preprocess; /* SpeexDSP denoise + AGC for every participant unless its join says no */
     enum meeting_repeat repeat;
     int64_t until_unix; /* a repeating series has no occurrence starting after this; 0: none */
+    char tz[MEETING_TZ_MAX + 1];       /* IANA zone the series repeats in ("UTC" default) */
+    char owner[MEETING_OWNER_MAX + 1]; /* who scheduled it (free text until accounts exist) */
     char video[12];
     char layout[12];
     enum meeting_state state;
@@ -74,8 +78,12 @@ int meeting_mode_parse(const char *s, enum meeting_mode *m);
 int meeting_state_parse(const char *s, enum meeting_state *st);
 const char *meeting_repeat_name(enum meeting_repeat r);
 int meeting_repeat_parse(const char *s, enum meeting_repeat *r);
+/* An IANA time zone name this machine knows ("Europe/Berlin", "UTC"): 0 or -EINVAL. */
+int meeting_tz_valid(const char *tz);
 /* The next occurrence of a repeating meeting that has not ended at `now`: 1 and the start/end
- * moved forward, or 0 when the series is over (or does not repeat). */
+ * moved forward, or 0 when the series is over (or does not repeat). Days are counted in the
+ * meeting's time zone, so a 09:00 meeting stays at 09:00 local time across a DST change.
+ * Control thread only: it switches the process's TZ for the computation. */
 int meeting_next_occurrence(struct meeting *m, int64_t now);
 
 #endif

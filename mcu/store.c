@@ -30,6 +30,7 @@ static const char *const migrations[] = {
     "ALTER TABLE meetings ADD COLUMN preprocess INTEGER NOT NULL DEFAULT 0;",
     "ALTER TABLE meetings ADD COLUMN repeat TEXT NOT NULL DEFAULT 'none';"
     "ALTER TABLE meetings ADD COLUMN until_unix INTEGER NOT NULL DEFAULT 0;",
+    "ALTER TABLE meetings ADD COLUMN tz TEXT NOT NULL DEFAULT 'UTC';",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -73,15 +74,15 @@ static int prepare(struct store *s)
 {
     static const char save_sql[] =
         "INSERT INTO meetings(id,title,start_unix,end_unix,pin,max_participants,mode,video,"
-        "layout,state,created_unix,talkers,preprocess,repeat,until_unix)"
-        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"
+        "layout,state,created_unix,talkers,preprocess,repeat,until_unix,tz,owner)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)"
         " ON CONFLICT(id) DO UPDATE SET title=?2,start_unix=?3,end_unix=?4,pin=?5,"
         "max_participants=?6,mode=?7,video=?8,layout=?9,state=?10,talkers=?12,preprocess=?13,"
-        "repeat=?14,until_unix=?15";
+        "repeat=?14,until_unix=?15,tz=?16,owner=?17";
     static const char load_sql[] =
         "SELECT id,title,start_unix,end_unix,pin,max_participants,mode,video,layout,state,"
-        "created_unix,talkers,preprocess,repeat,until_unix FROM meetings ORDER BY created_unix, "
-        "rowid";
+        "created_unix,talkers,preprocess,repeat,until_unix,tz,owner FROM meetings"
+        " ORDER BY created_unix, rowid";
     static const char hist_sql[] =
         "INSERT INTO history(meeting,participant,name,event,at_unix) VALUES(?1,?2,?3,?4,?5)";
     if (sqlite3_prepare_v2(s->db, save_sql, -1, &s->save, NULL) != SQLITE_OK ||
@@ -162,6 +163,8 @@ int store_meeting_save(struct store *s, const struct meeting *m)
     sqlite3_bind_int(st, 13, m->preprocess);
     sqlite3_bind_text(st, 14, meeting_repeat_name(m->repeat), -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 15, m->until_unix);
+    sqlite3_bind_text(st, 16, m->tz[0] ? m->tz : "UTC", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 17, m->owner, -1, SQLITE_STATIC);
     return step_done(st);
 }
 
@@ -191,6 +194,8 @@ static int row_to_meeting(sqlite3_stmt *st, struct meeting *m)
     char repeat[16];
     col_str(st, 13, repeat, sizeof(repeat));
     m->until_unix = sqlite3_column_int64(st, 14);
+    col_str(st, 15, m->tz, sizeof(m->tz));
+    col_str(st, 16, m->owner, sizeof(m->owner));
     if (meeting_repeat_parse(repeat, &m->repeat))
         return -EBADMSG;
     if (meeting_mode_parse(mode, &m->mode) || meeting_state_parse(state, &m->state))
@@ -212,6 +217,32 @@ int store_meeting_load_all(struct store *s, int (*cb)(void *arg, const struct me
         err = -EIO;
     sqlite3_reset(s->load);
     return err;
+}
+
+int store_limit_pages(struct store *s, int extra_pages)
+{
+    sqlite3_stmt *st;
+    int pages = 0;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA page_count", -1, &st, NULL) != SQLITE_OK)
+        return -EIO;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        pages = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    char sql[64];
+    snprintf(sql, sizeof(sql), "PRAGMA max_page_count=%d", pages + extra_pages);
+    return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+}
+
+int store_integrity_ok(struct store *s)
+{
+    sqlite3_stmt *st;
+    int ok = 0;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        ok = !strcmp((const char *)sqlite3_column_text(st, 0), "ok");
+    sqlite3_finalize(st);
+    return ok;
 }
 
 int store_history_add(struct store *s, const char *meeting, const char *participant,

@@ -17,6 +17,11 @@ int store_meeting_save(struct store *s, const struct meeting *m);
 /* Call cb for every stored meeting, oldest first; stops at cb's first non-zero return. */
 int store_meeting_load_all(struct store *s, int (*cb)(void *arg, const struct meeting *m),
                            void *arg);
+/* Test and operations hooks: cap the database at its current size plus `extra_pages` (as a full
+ * disk would), and run SQLite's integrity check (1 when it says ok). */
+int store_limit_pages(struct store *s, int extra_pages);
+int store_integrity_ok(struct store *s);
+
 /* Append to the join/leave history (the basis for usage accounting). */
 int store_history_add(struct store *s, const char *meeting, const char *participant,
                       const char *name, const char *event, long long at_unix);

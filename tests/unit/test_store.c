@@ -103,6 +103,33 @@ static void test_persists_and_refuses_future(void **state)
     unlink(aux);
 }
 
+/* A full disk (here SQLite's page limit) refuses the write whole: -ENOSPC, and everything saved
+ * before is still there and consistent. */
+static void test_full_disk(void **state)
+{
+    struct store *s;
+    assert_int_equal(store_open(&s, ":memory:"), 0);
+    struct meeting a = sample("m-kept0000", "Kept");
+    assert_int_equal(store_meeting_save(s, &a), 0);
+    /* Freeze the database at its current size. */
+    struct collected c = {0};
+    int err = 0, saved = 1;
+    char id[16];
+    for (int i = 0; i < 20000 && !err; i++) {
+        if (i == 0)
+            store_limit_pages(s, 0);
+        snprintf(id, sizeof(id), "m-%08d", i);
+        struct meeting m = sample(id, "filler filler filler filler filler filler filler filler");
+        err = store_meeting_save(s, &m);
+        saved += !err;
+    }
+    assert_int_equal(err, -ENOSPC);
+    assert_int_equal(store_meeting_load_all(s, collect, &c), 0);
+    assert_string_equal(c.m[0].title, "Kept");
+    assert_int_equal(store_integrity_ok(s), 1);
+    store_close(&s);
+}
+
 static void test_unopenable(void **state)
 {
     struct store *s = NULL;
@@ -115,6 +142,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_save_load),
         cmocka_unit_test(test_persists_and_refuses_future),
+        cmocka_unit_test(test_full_disk),
         cmocka_unit_test(test_unopenable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,7 @@
 
 #include "base64.h"
 #include "config.h"
+#include "meeting.h"
 #include "sdp.h"
 #include "timefmt.h"
 #include "udp.h"
@@ -118,6 +119,38 @@ static void test_hostport(void **state)
         assert_int_equal(udp_addr_parse(&a, bad[i]), -EINVAL);
 }
 
+static void test_repeat_across_dst(void **state)
+{
+    struct meeting m;
+    memset(&m, 0, sizeof(m));
+    m.repeat = REPEAT_DAILY;
+    snprintf(m.tz, sizeof(m.tz), "Europe/Berlin");
+    int64_t t;
+    /* 09:00 CET on Saturday 28 March 2026; Berlin moves to CEST on the Sunday. */
+    assert_int_equal(time_parse("2026-03-28T08:00:00Z", 0, &t), 0);
+    m.start_unix = t;
+    m.end_unix = t + 1800;
+    assert_int_equal(meeting_next_occurrence(&m, t + 1800), 1);
+    char buf[32];
+    assert_string_equal(time_format_utc(m.start_unix, buf, sizeof(buf)), "2026-03-29T07:00:00Z");
+    assert_int_equal(m.end_unix - m.start_unix, 1800);
+    /* A weekly UTC series, and the end of a series. */
+    m.repeat = REPEAT_WEEKLY;
+    snprintf(m.tz, sizeof(m.tz), "UTC");
+    assert_int_equal(meeting_next_occurrence(&m, m.end_unix), 1);
+    assert_string_equal(time_format_utc(m.start_unix, buf, sizeof(buf)), "2026-04-05T07:00:00Z");
+    m.until_unix = m.start_unix + 86400;
+    assert_int_equal(meeting_next_occurrence(&m, m.end_unix), 0);
+    m.repeat = REPEAT_NONE;
+    assert_int_equal(meeting_next_occurrence(&m, m.end_unix), 0);
+    assert_int_equal(meeting_tz_valid("Europe/Berlin"), 0);
+    assert_int_equal(meeting_tz_valid("UTC"), 0);
+    assert_int_equal(meeting_tz_valid("Mars/Olympus"), -EINVAL);
+    assert_int_equal(meeting_tz_valid("../etc/passwd"), -EINVAL);
+    assert_int_equal(meeting_tz_valid("/etc/passwd"), -EINVAL);
+    assert_int_equal(meeting_tz_valid(""), -EINVAL);
+}
+
 static void test_config(void **state)
 {
     struct mcu_config c;
@@ -150,8 +183,9 @@ static void test_config(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_base64),   cmocka_unit_test(test_time),   cmocka_unit_test(test_sdp),
-        cmocka_unit_test(test_hostport), cmocka_unit_test(test_config),
+        cmocka_unit_test(test_base64), cmocka_unit_test(test_time),
+        cmocka_unit_test(test_sdp),    cmocka_unit_test(test_hostport),
+        cmocka_unit_test(test_config), cmocka_unit_test(test_repeat_across_dst),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
