@@ -43,6 +43,11 @@ static void on_close(struct evhttp_connection *conn, void *arg)
 {
     struct sub *s = arg;
     unlink_sub(s->ev, s);
+    /* A client that goes away in the middle of a streamed reply leaves the request detached
+     * from its connection and ours to free; ending the reply does that. A request still
+     * attached goes with its connection. */
+    if (!evhttp_request_get_connection(s->req))
+        evhttp_send_reply_end(s->req);
     mcu_free(s);
 }
 
