@@ -24,6 +24,22 @@ mcuctl --json join "$MEETING" --name ontime --recv 127.0.0.1:5004 >"$WORK/ontime
   fail "join after opening"
 echo "ok: joined once open"
 
+# Hostile API input over real HTTP: each refused with a JSON error and the right status.
+TOKEN=$(cat "$DATA/admin.token")
+api() { # METHOD PATH BODY [TOKEN] -> "STATUS error-text"
+  curl -s -o "$WORK/api.json" -w '%{http_code}' -X "$1" -H "Authorization: Bearer ${4:-$TOKEN}" \
+    --data-binary "$3" "$MCU_SERVER$2"
+}
+check "$(api POST /api/v1/meetings '{"title":')" "==" 400 "truncated JSON body: 400"
+jq -e '.error | test("not valid JSON")' "$WORK/api.json" >/dev/null || fail "bad JSON message"
+check "$(api POST /api/v1/meetings '{"title":"x","colour":1}')" "==" 400 "unknown field: 400"
+check "$(api POST /api/v1/meetings '{"title":"x"}' wrong-token)" "==" 401 "wrong token: 401"
+check "$(api GET /api/v1/meetings/m-nothere '')" "==" 404 "unknown meeting: 404"
+check "$(api PUT /api/v1/meetings '')" "==" 405 "wrong method: 405"
+head -c 70000 /dev/zero | tr '\0' 'a' >"$WORK/big.txt"
+check "$(api POST /api/v1/meetings "@$WORK/big.txt")" "==" 413 "oversized body: 413"
+check "$(curl -s -o /dev/null -w '%{http_code}' "$MCU_SERVER/healthz")" "==" 200 "healthz without a token"
+
 kill -KILL "$SERVER_PID"
 wait "$SERVER_PID" 2>/dev/null || true
 SERVER_PID=
