@@ -605,26 +605,6 @@ static void op_gain(void *arg)
     mcu_free(op);
 }
 
-int confmgr_set_gain(struct confmgr *cm, struct meeting *m, struct participant *p, int pct)
-{
-    if (pct < 0 || pct > 200)
-        return -EINVAL;
-    if (!m->conf)
-        return -ESHUTDOWN;
-    struct op *op = mcu_calloc(1, sizeof(*op));
-    if (!op)
-        return -ENOMEM;
-    op->conf = m->conf;
-    op->session = p->session;
-    op->value = pct * 16384 / 100;
-    if (post(m->worker, op_gain, op)) {
-        mcu_free(op);
-        return -ENOMEM;
-    }
-    p->gain_pct = pct;
-    return 0;
-}
-
 static void op_mute(void *arg)
 {
     struct op *op = arg;
@@ -632,7 +612,8 @@ static void op_mute(void *arg)
     mcu_free(op);
 }
 
-int confmgr_mute(struct confmgr *cm, struct meeting *m, struct participant *p, int muted)
+/* Post a change of one participant's media to its worker. */
+static int post_member_op(struct meeting *m, struct participant *p, loop_fn fn, int value)
 {
     if (!m->conf)
         return -ESHUTDOWN;
@@ -641,13 +622,30 @@ int confmgr_mute(struct confmgr *cm, struct meeting *m, struct participant *p, i
         return -ENOMEM;
     op->conf = m->conf;
     op->session = p->session;
-    op->value = muted;
-    if (post(m->worker, op_mute, op)) {
+    op->value = value;
+    if (post(m->worker, fn, op)) {
         mcu_free(op);
         return -ENOMEM;
     }
-    p->muted = muted != 0;
     return 0;
+}
+
+int confmgr_set_gain(struct confmgr *cm, struct meeting *m, struct participant *p, int pct)
+{
+    if (pct < 0 || pct > 200)
+        return -EINVAL;
+    int err = post_member_op(m, p, op_gain, pct * 16384 / 100);
+    if (!err)
+        p->gain_pct = pct;
+    return err;
+}
+
+int confmgr_mute(struct confmgr *cm, struct meeting *m, struct participant *p, int muted)
+{
+    int err = post_member_op(m, p, op_mute, muted != 0);
+    if (!err)
+        p->muted = muted != 0;
+    return err;
 }
 
 static void apply_update(struct meeting *m, const struct meeting_update *u)
