@@ -22,9 +22,16 @@ struct pstats {
     _Atomic uint64_t tx_bytes;
     _Atomic uint64_t tx_rtcp; /* RTCP compounds (SR/RR + SDES) sent */
     _Atomic uint64_t tx_errors;
-    _Atomic uint64_t talking; /* 1 while the mixer hears this participant talking */
-    _Atomic uint64_t mixed;   /* 1 while it is one of the mixed talkers */
-    _Atomic uint64_t active;  /* 1 while it is the meeting's active speaker */
+    _Atomic uint64_t rx_nack;        /* sequence numbers the participant asked us to resend */
+    _Atomic uint64_t rx_keyreq;      /* PLI/FIR the participant sent us */
+    _Atomic uint64_t tx_rtx;         /* packets resent from the retransmission cache */
+    _Atomic uint64_t tx_nack;        /* sequence numbers we asked the participant to resend */
+    _Atomic uint64_t tx_keyreq;      /* PLI+FIR we sent the participant */
+    _Atomic uint64_t rx_frames;      /* video frames decoded (or, forwarding, reassembled) */
+    _Atomic uint64_t rx_frames_lost; /* video frames dropped incomplete or undecodable */
+    _Atomic uint64_t talking;        /* 1 while the mixer hears this participant talking */
+    _Atomic uint64_t mixed;          /* 1 while it is one of the mixed talkers */
+    _Atomic uint64_t active;         /* 1 while it is the meeting's active speaker */
 };
 
 /* A conference's live counters: written by its worker, read by the control thread; owned by

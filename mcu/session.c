@@ -20,6 +20,29 @@
 #define RTCP_INTERVAL_US 2500000u /* mean report interval; randomized 0.5x..1.5x (RFC 3550 6.3) */
 #define RX_BURSTS_MAX    4        /* recvmmsg calls per wake-up, so one flood cannot starve */
 
+/* One outgoing stream: an SSRC with its own sequence and timestamp lines. */
+struct txstream {
+    uint32_t ssrc;
+    uint16_t seq;      /* next sequence number to send */
+    uint32_t ts;       /* last timestamp sent */
+    uint64_t ts_at_us; /* when it was sent */
+    int fwd_init;      /* forwarding: offsets below are set */
+    uint32_t fwd_src_ssrc;
+    uint32_t fwd_ts_off;
+    uint16_t fwd_seq_off;
+    uint32_t count, octets; /* for SR */
+};
+
+/* A sent packet, protected, kept so a NACK can be answered with the very same bytes (the receiver
+ * never got them, so its replay window takes them). */
+struct rtx_entry {
+    uint32_t ssrc;
+    uint16_t seq;
+    uint16_t len; /* 0 = empty */
+    uint8_t stream;
+    uint8_t buf[UDP_MTU + 36];
+};
+
 struct session {
     struct session_params p;
     struct pstats *st;
@@ -37,14 +60,12 @@ struct session {
 
     int rx_seen;
     struct rtpstat rxs;
+    uint8_t fir_seq;
 
-    uint16_t tx_seq;
-    uint32_t tx_ts;       /* last timestamp sent */
-    uint64_t tx_ts_at_us; /* when it was sent */
-    int fwd_init;
-    uint32_t fwd_src_ssrc;
-    uint32_t fwd_ts_off;
-    uint32_t tx_count, tx_octets; /* for SR */
+    unsigned nstreams;
+    struct txstream out[SESSION_MAX_STREAMS];
+    struct rtx_entry *rtx; /* rtx_mask + 1 entries, or NULL */
+    unsigned rtx_mask;
 };
 
 static void on_readable(evutil_socket_t fd, short what, void *arg);
@@ -61,6 +82,8 @@ static uint32_t rand32(void)
 
 int session_create(struct session **out, const struct session_params *p)
 {
+    if (p->tx_streams > SESSION_MAX_STREAMS || p->rtx_cache > 4096)
+        return -EINVAL;
     struct session *s = mcu_calloc(1, sizeof(*s));
     if (!s)
         return -ENOMEM;
@@ -68,6 +91,14 @@ int session_create(struct session **out, const struct session_params *p)
     s->st = p->stats;
     s->tx = mcu_malloc(sizeof(*s->tx));
     int err = s->tx ? 0 : -ENOMEM;
+    if (!err && p->rtx_cache) {
+        unsigned n = 1;
+        while (n < p->rtx_cache)
+            n <<= 1;
+        s->rtx = mcu_calloc(n, sizeof(*s->rtx));
+        s->rtx_mask = n - 1;
+        err = s->rtx ? 0 : -ENOMEM;
+    }
     if (!err)
         err = rtpsec_create(&s->rx_sec, p->suite, p->rx_key, RTPSEC_INBOUND);
     if (!err)
@@ -86,9 +117,13 @@ int session_create(struct session **out, const struct session_params *p)
     }
     s->tx->fd = p->fd_rtp;
     s->tx->n = 0;
-    /* Random initial sequence and timestamp (RFC 3550 5.1) keep known-plaintext away. */
-    s->tx_seq = (uint16_t)rand32();
-    s->tx_ts = rand32();
+    s->nstreams = p->tx_streams ? p->tx_streams : 1;
+    for (unsigned i = 0; i < s->nstreams; i++) {
+        s->out[i].ssrc = p->tx_ssrc + i;
+        /* Random initial sequence and timestamp (RFC 3550 5.1) keep known-plaintext away. */
+        s->out[i].seq = (uint16_t)rand32();
+        s->out[i].ts = rand32();
+    }
     if (p->has_recv) {
         s->has_dst = 1;
         s->dst = p->recv;
@@ -121,6 +156,7 @@ void session_destroy(struct session **sp)
         close(s->p.fd_rtcp);
     rtpsec_destroy(&s->rx_sec);
     rtpsec_destroy(&s->tx_sec);
+    mcu_free(s->rtx);
     mcu_free(s->tx);
     mcu_free(s);
     *sp = NULL;
@@ -206,6 +242,48 @@ static void handle_rtp(struct session *s, uint8_t *buf, size_t len, const struct
         s->ops->on_rtp(s->owner, s, buf, len, &h);
 }
 
+static int stream_of(const struct session *s, uint32_t ssrc)
+{
+    uint32_t i = ssrc - s->p.tx_ssrc;
+    return i < s->nstreams ? (int)i : -1;
+}
+
+static void keyframe_requested(struct session *s, uint32_t media_ssrc)
+{
+    int i = stream_of(s, media_ssrc);
+    if (i < 0)
+        return;
+    pstat_add(&s->st->rx_keyreq, 1);
+    if (s->ops && s->ops->on_keyframe_request)
+        s->ops->on_keyframe_request(s->owner, s, (unsigned)i);
+}
+
+static void stream_dst(const struct session *s, unsigned i, struct udp_addr *a);
+
+static void answer_nack(struct session *s, uint32_t media_ssrc, const uint16_t *seqs, unsigned n)
+{
+    int i = stream_of(s, media_ssrc);
+    if (i < 0)
+        return;
+    pstat_add(&s->st->rx_nack, n);
+    for (unsigned k = 0; s->rtx && k < n; k++) {
+        const struct rtx_entry *e = &s->rtx[seqs[k] & s->rtx_mask];
+        if (!e->len || e->seq != seqs[k] || e->ssrc != media_ssrc)
+            continue; /* too old: the receiver will ask for a keyframe */
+        uint8_t *slot = udp_tx_slot(s->tx);
+        if (!slot) {
+            session_flush(s);
+            slot = udp_tx_slot(s->tx);
+        }
+        memcpy(slot, e->buf, e->len);
+        struct udp_addr to;
+        stream_dst(s, e->stream, &to);
+        udp_tx_commit(s->tx, e->len, &to);
+        pstat_add(&s->st->tx_rtx, 1);
+    }
+    session_flush(s);
+}
+
 static void handle_rtcp(struct session *s, uint8_t *buf, size_t len, const struct udp_addr *from)
 {
     int err = rtpsec_unprotect_rtcp(s->rx_sec, buf, &len);
@@ -225,6 +303,12 @@ static void handle_rtcp(struct session *s, uint8_t *buf, size_t len, const struc
     while (rtcp_next(&it, &pkt) > 0) {
         if (pkt.type == RTCP_SR && s->rx_seen && pkt.ssrc == s->rxs.ssrc)
             rtpstat_on_sr(&s->rxs, pkt.u.report.si.ntp, clock_now_us());
+        else if (pkt.type == RTCP_RTPFB && pkt.count == RTCP_FB_NACK)
+            answer_nack(s, pkt.u.nack.media_ssrc, pkt.u.nack.seq, pkt.u.nack.nseq);
+        else if (pkt.type == RTCP_PSFB && pkt.count == RTCP_FB_PLI)
+            keyframe_requested(s, pkt.u.pli.media_ssrc);
+        else if (pkt.type == RTCP_PSFB && pkt.count == RTCP_FB_FIR && pkt.u.fir.n)
+            keyframe_requested(s, pkt.u.fir.ssrc[0]);
     }
 }
 
@@ -263,11 +347,12 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
         s->ops->on_burst_end(s->owner);
 }
 
-/* Current position on the outgoing timestamp line, for the SR (RFC 3550 6.4.1). */
+/* Current position on stream 0's timestamp line, for the SR (RFC 3550 6.4.1). */
 static uint32_t tx_ts_now(const struct session *s, uint64_t now_us)
 {
-    uint64_t dt = now_us - s->tx_ts_at_us;
-    return s->tx_ts + (uint32_t)(dt * s->p.clock_rate / 1000000u);
+    const struct txstream *o = &s->out[0];
+    uint64_t dt = now_us - o->ts_at_us;
+    return o->ts + (uint32_t)(dt * s->p.clock_rate / 1000000u);
 }
 
 static int build_report(struct session *s, struct rtcp_writer *w, uint64_t now)
@@ -279,22 +364,26 @@ static int build_report(struct session *s, struct rtcp_writer *w, uint64_t now)
         nrb = 1;
         atomic_store_explicit(&s->st->rx_lost, rtpstat_lost(&s->rxs), memory_order_relaxed);
     }
-    if (s->tx_count) {
+    /* Extra streams send no SR: receivers need none to play them, and one compound carries
+     * one sender's report. */
+    if (s->out[0].count) {
         struct rtcp_sender_info si = {
             .ntp = rtcp_ntp_from_unix_us(clock_wall_us()),
             .rtp_ts = tx_ts_now(s, now),
-            .packets = s->tx_count,
-            .octets = s->tx_octets,
+            .packets = s->out[0].count,
+            .octets = s->out[0].octets,
         };
         return rtcp_write_sr(w, s->p.tx_ssrc, &si, &rb, nrb);
     }
     return rtcp_write_rr(w, s->p.tx_ssrc, &rb, nrb);
 }
 
-static void send_rtcp_compound(struct session *s, int bye)
+enum rtcp_extra { EXTRA_NONE, EXTRA_BYE, EXTRA_KEYREQ };
+
+static int send_rtcp(struct session *s, enum rtcp_extra extra)
 {
     if (!s->has_dst)
-        return;
+        return -ENOTCONN;
     uint8_t *slot = udp_tx_slot(s->tx);
     if (!slot) {
         session_flush(s);
@@ -305,17 +394,66 @@ static void send_rtcp_compound(struct session *s, int bye)
     int err = build_report(s, &w, clock_now_us());
     if (!err)
         err = rtcp_write_sdes_cname(&w, s->p.tx_ssrc, s->p.cname);
-    if (!err && bye)
+    if (!err && extra == EXTRA_BYE)
         err = rtcp_write_bye(&w, &s->p.tx_ssrc, 1, "left");
+    if (!err && extra == EXTRA_KEYREQ) {
+        /* PLI for RFC 4585 peers, FIR for RFC 5104 ones; a sender ignores what it lacks. */
+        err = rtcp_write_pli(&w, s->p.tx_ssrc, s->rxs.ssrc);
+        if (!err)
+            err = rtcp_write_fir(&w, s->p.tx_ssrc, s->rxs.ssrc, s->fir_seq++);
+    }
     size_t len = w.len;
     if (!err)
         err = rtpsec_protect_rtcp(s->tx_sec, slot, &len);
     if (err) {
         pstat_add(&s->st->tx_errors, 1);
-        return;
+        return err;
     }
     udp_tx_commit(s->tx, len, &s->dst_rtcp);
     pstat_add(&s->st->tx_rtcp, 1);
+    return 0;
+}
+
+static void send_rtcp_compound(struct session *s, int bye)
+{
+    send_rtcp(s, bye ? EXTRA_BYE : EXTRA_NONE);
+}
+
+int session_request_keyframe(struct session *s)
+{
+    if (!s->rx_seen)
+        return -ENOTCONN;
+    int err = send_rtcp(s, EXTRA_KEYREQ);
+    if (!err)
+        pstat_add(&s->st->tx_keyreq, 1);
+    return err;
+}
+
+int session_send_nack(struct session *s, const uint16_t *seqs, unsigned n)
+{
+    if (!s->rx_seen || !s->has_dst)
+        return -ENOTCONN;
+    uint8_t *slot = udp_tx_slot(s->tx);
+    if (!slot) {
+        session_flush(s);
+        slot = udp_tx_slot(s->tx);
+    }
+    struct rtcp_writer w;
+    rtcp_writer_init(&w, slot, UDP_MTU);
+    int err = build_report(s, &w, clock_now_us());
+    if (!err)
+        err = rtcp_write_nack(&w, s->p.tx_ssrc, s->rxs.ssrc, seqs, n);
+    size_t len = w.len;
+    if (!err)
+        err = rtpsec_protect_rtcp(s->tx_sec, slot, &len);
+    if (err) {
+        pstat_add(&s->st->tx_errors, 1);
+        return err;
+    }
+    udp_tx_commit(s->tx, len, &s->dst_rtcp);
+    pstat_add(&s->st->tx_rtcp, 1);
+    pstat_add(&s->st->tx_nack, n);
+    return 0;
 }
 
 static void schedule_report(struct session *s)
@@ -362,74 +500,114 @@ static int queue_slot(struct session *s, uint8_t **slot)
     return was_empty;
 }
 
-static int commit_rtp(struct session *s, uint8_t *slot, size_t len, uint32_t ts, size_t payload_len)
+/* Where stream i goes: a receiver named at join takes stream i on its port + 2i. */
+static void stream_dst(const struct session *s, unsigned i, struct udp_addr *a)
+{
+    *a = s->dst;
+    if (s->p.has_recv && i)
+        udp_addr_set_port(a, (uint16_t)(udp_addr_port(&s->p.recv) + 2 * i));
+}
+
+static int commit_rtp(struct session *s, unsigned stream, uint8_t *slot, size_t len, uint16_t seq,
+                      uint32_t ts, size_t payload_len)
 {
     int err = rtpsec_protect(s->tx_sec, slot, &len);
     if (err) {
         pstat_add(&s->st->tx_errors, 1);
         return err;
     }
-    udp_tx_commit(s->tx, len, &s->dst);
-    s->tx_ts = ts;
-    s->tx_ts_at_us = clock_now_us();
-    s->tx_count++;
-    s->tx_octets += (uint32_t)payload_len;
+    struct txstream *o = &s->out[stream];
+    if (stream) {
+        struct udp_addr a;
+        stream_dst(s, stream, &a);
+        udp_tx_commit(s->tx, len, &a);
+    } else {
+        udp_tx_commit(s->tx, len, &s->dst);
+    }
+    if (s->rtx && len <= sizeof(s->rtx[0].buf)) {
+        struct rtx_entry *e = &s->rtx[seq & s->rtx_mask];
+        e->ssrc = o->ssrc;
+        e->seq = seq;
+        e->stream = (uint8_t)stream;
+        e->len = (uint16_t)len;
+        memcpy(e->buf, slot, len);
+    }
+    o->ts = ts;
+    o->ts_at_us = clock_now_us();
+    o->count++;
+    o->octets += (uint32_t)payload_len;
     pstat_add(&s->st->tx_packets, 1);
     pstat_add(&s->st->tx_bytes, len);
     return 0;
 }
 
-int session_send_rtp(struct session *s, uint8_t pt, int marker, uint32_t ts, const uint8_t *payload,
-                     size_t len)
+int session_send_rtp_on(struct session *s, unsigned stream, uint8_t pt, int marker, uint32_t ts,
+                        const uint8_t *payload, size_t len)
 {
     if (!s->has_dst)
         return -ENOTCONN;
+    if (stream >= s->nstreams)
+        return -EINVAL;
     if (len + RTP_HDR_MIN > UDP_MTU)
         return -EMSGSIZE;
     uint8_t *slot;
     int was_empty = queue_slot(s, &slot);
-    rtp_write_header(slot, marker, pt, s->tx_seq++, ts, s->p.tx_ssrc);
+    struct txstream *o = &s->out[stream];
+    uint16_t seq = o->seq++;
+    rtp_write_header(slot, marker, pt, seq, ts, o->ssrc);
     memcpy(slot + RTP_HDR_MIN, payload, len);
-    int err = commit_rtp(s, slot, RTP_HDR_MIN + len, ts, len);
+    int err = commit_rtp(s, stream, slot, RTP_HDR_MIN + len, seq, ts, len);
     return err ? err : was_empty;
 }
 
 uint32_t session_ts_base(const struct session *s)
 {
-    return s->tx_ts;
+    return s->out[0].ts;
 }
 
 /* The forwarded stream must look like one continuous source to the receiver, whichever sender
- * it came from: new SSRC, its own sequence numbers, and a timestamp line that stays monotonic
- * when the source changes. */
-static void map_forward(struct session *s, const struct rtp_hdr *h, uint16_t *seq, uint32_t *ts)
+ * it came from: our SSRC, and sequence and timestamp lines that continue without a jump when the
+ * source changes. Offsets rather than a counter keep the source's own gaps visible, so the
+ * receiver's NACKs name packets that really went missing. */
+static void map_forward(struct txstream *o, uint32_t clock_rate, const struct rtp_hdr *h,
+                        uint16_t *seq, uint32_t *ts)
 {
-    if (!s->fwd_init || h->ssrc != s->fwd_src_ssrc) {
-        uint32_t next = s->fwd_init ? s->tx_ts + s->p.clock_rate / 50 : s->tx_ts;
-        s->fwd_ts_off = next - h->ts;
-        s->fwd_src_ssrc = h->ssrc;
-        s->fwd_init = 1;
+    uint16_t ahead = (uint16_t)(h->seq + o->fwd_seq_off - o->seq);
+    /* A new source, or the same one after a long silence (muted, or out of the last-N). */
+    if (!o->fwd_init || h->ssrc != o->fwd_src_ssrc || (ahead > 1000 && ahead < 64536)) {
+        uint32_t next = o->fwd_init ? o->ts + clock_rate / 50 : o->ts;
+        o->fwd_ts_off = next - h->ts;
+        o->fwd_seq_off = (uint16_t)(o->seq - h->seq);
+        o->fwd_src_ssrc = h->ssrc;
+        o->fwd_init = 1;
+        ahead = 0;
     }
-    *seq = s->tx_seq++;
-    *ts = h->ts + s->fwd_ts_off;
+    *seq = (uint16_t)(h->seq + o->fwd_seq_off);
+    *ts = h->ts + o->fwd_ts_off;
+    if (ahead < 32768) /* newer than anything sent: the next fresh number follows it */
+        o->seq = (uint16_t)(*seq + 1);
 }
 
-int session_forward_rtp(struct session *s, const uint8_t *pkt, size_t len, const struct rtp_hdr *h)
+int session_forward_rtp_on(struct session *s, unsigned stream, const uint8_t *pkt, size_t len,
+                           const struct rtp_hdr *h)
 {
     if (!s->has_dst)
         return -ENOTCONN;
+    if (stream >= s->nstreams)
+        return -EINVAL;
     if (len > UDP_MTU)
         return -EMSGSIZE;
     /* Judged before any flush: a full queue is already on the owner's flush list. */
     uint8_t *slot;
     int was_empty = queue_slot(s, &slot);
+    struct txstream *o = &s->out[stream];
     uint16_t seq;
     uint32_t ts;
-    map_forward(s, h, &seq, &ts);
+    map_forward(o, s->p.clock_rate, h, &seq, &ts);
     memcpy(slot, pkt, len);
     slot[1] = (uint8_t)((h->marker ? 0x80 : 0) | s->p.tx_pt);
-    rtp_rewrite(slot, seq, ts, s->p.tx_ssrc);
-    int err = commit_rtp(s, slot, len, ts, h->payload_len);
+    rtp_rewrite(slot, seq, ts, o->ssrc);
+    int err = commit_rtp(s, stream, slot, len, seq, ts, h->payload_len);
     return err ? err : was_empty;
 }
 

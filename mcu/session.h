@@ -15,6 +15,8 @@
 #include "rtpsec.h"
 #include "udp.h"
 
+#define SESSION_MAX_STREAMS 8
+
 struct event_base;
 struct pstats;
 struct rtp_hdr;
@@ -29,7 +31,11 @@ struct session_params {
     int has_recv;                   /* 0: latch onto the first authenticated source */
     struct udp_addr recv;           /* where the participant receives media */
     int rtcp_mux;                   /* with has_recv: RTCP to recv too, not to recv port+1 */
-    uint32_t tx_ssrc;
+    uint32_t tx_ssrc;               /* stream 0's; stream i sends as tx_ssrc + i */
+    unsigned tx_streams; /* outgoing streams (SSRCs), 0 = 1, at most SESSION_MAX_STREAMS. With
+                            has_recv, stream i goes to recv's port + 2i (FFmpeg receives one
+                            stream per port); a latched peer gets them all on one address */
+    unsigned rtx_cache;  /* packets kept to answer NACKs (rounded up to a power of two), 0 = none */
     uint8_t tx_pt;
     uint32_t clock_rate;
     char cname[40];
@@ -44,6 +50,9 @@ struct session_ops {
                    const struct rtp_hdr *h);
     /* A receive burst is over: flush what was queued for sending. */
     void (*on_burst_end)(void *owner);
+    /* The participant asked for a keyframe (PLI or FIR) on outgoing stream `stream`. NACKs are
+     * answered by the session itself, from its retransmission cache. May be NULL. */
+    void (*on_keyframe_request)(void *owner, struct session *s, unsigned stream);
 };
 
 /* Control thread: allocates everything, events included, so that starting it on the worker
@@ -57,17 +66,34 @@ int session_start(struct session *s, const struct session_ops *ops, void *owner,
 /* Sends an RTCP BYE when started and a destination is known, then closes and frees. */
 void session_destroy(struct session **sp);
 
-/* Queue a decrypted RTP packet from another participant, rewritten to this session's SSRC,
- * sequence and timestamp line and protected with its key. Returns 1 when this made the queue
- * non-empty (the caller should flush the session later), 0 when queued, or -errno (dropped). */
-int session_forward_rtp(struct session *s, const uint8_t *pkt, size_t len, const struct rtp_hdr *h);
-/* Queue one RTP packet built here: this session's SSRC and next sequence number, the given
- * payload type, marker and timestamp (on this session's own timestamp line), then protected.
+/* Queue a decrypted RTP packet from another participant on outgoing stream `stream`, rewritten
+ * to the stream's SSRC, sequence and timestamp lines (offsets that keep the source's gaps, so the
+ * receiver can still NACK, and move on without a jump when the source changes) and protected
+ * with this session's key. Returns 1 when this made the queue non-empty (the caller should flush
+ * the session later), 0 when queued, or -errno (dropped). */
+int session_forward_rtp_on(struct session *s, unsigned stream, const uint8_t *pkt, size_t len,
+                           const struct rtp_hdr *h);
+static inline int session_forward_rtp(struct session *s, const uint8_t *pkt, size_t len,
+                                      const struct rtp_hdr *h)
+{
+    return session_forward_rtp_on(s, 0, pkt, len, h);
+}
+/* Queue one RTP packet built here on stream `stream`: its SSRC and next sequence number, the
+ * given payload type, marker and timestamp (on the stream's own timestamp line), then protected.
  * Returns 1 when this made the queue non-empty, 0 when queued, or -errno (dropped). */
-int session_send_rtp(struct session *s, uint8_t pt, int marker, uint32_t ts, const uint8_t *payload,
-                     size_t len);
-/* A random starting point for this session's outgoing timestamp line. */
+int session_send_rtp_on(struct session *s, unsigned stream, uint8_t pt, int marker, uint32_t ts,
+                        const uint8_t *payload, size_t len);
+static inline int session_send_rtp(struct session *s, uint8_t pt, int marker, uint32_t ts,
+                                   const uint8_t *payload, size_t len)
+{
+    return session_send_rtp_on(s, 0, pt, marker, ts, payload, len);
+}
+/* A random starting point for this session's outgoing timestamp line (stream 0). */
 uint32_t session_ts_base(const struct session *s);
+/* Ask the participant for a keyframe of what it sends (RTCP PLI and FIR), or for the packets
+ * `seqs` (generic NACK). Queued like media; -ENOTCONN before its first packet or address. */
+int session_request_keyframe(struct session *s);
+int session_send_nack(struct session *s, const uint16_t *seqs, unsigned n);
 /* Send what is queued. */
 void session_flush(struct session *s);
 
