@@ -30,12 +30,13 @@
 #define UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
-/* The test list: one entry per kernel family (add video_dsp here when it exists). */
+/* The test list: one entry per kernel family. */
 static const struct {
     const char *name;
     void (*run)(void);
 } tests[] = {
     {"audio_dsp", checkasm_check_audio_dsp},
+    {"video_dsp", checkasm_check_video_dsp},
 };
 
 /* Ascending CPU levels; each is checked if the machine has all of its flags. */
@@ -259,7 +260,8 @@ void checkasm_bench_done(int n)
 static void usage(void)
 {
     fprintf(stderr, "usage: checkasm [--seed N] [--bench] [--test NAME] [--function NAME]\n"
-                    "  NAME may be a glob (accumulate_*); --bench times each version at n=960\n");
+                    "  NAME may be a glob (accumulate_*); --bench times each version at the size\n"
+                    "  its test names (n=960 samples for audio, a picture row for video)\n");
     exit(2);
 }
 

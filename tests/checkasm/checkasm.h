@@ -9,6 +9,7 @@
 
 /* One entry point per kernel family; the table in checkasm.c lists them. */
 void checkasm_check_audio_dsp(void);
+void checkasm_check_video_dsp(void);
 
 /* A generic function pointer: the harness stores kernels without knowing their types. */
 typedef void (*checkasm_fn)(void);
