@@ -50,6 +50,42 @@ int meeting_repeat_parse(const char *s, enum meeting_repeat *r)
     return -EINVAL;
 }
 
+static const char *const video_names[] = {"off", "composite", "forward"};
+
+int meeting_video_parse(const char *s, enum meeting_video *v)
+{
+    for (unsigned i = 0; i < 3; i++) {
+        if (!strcmp(s, video_names[i])) {
+            *v = (enum meeting_video)i;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+unsigned meeting_video_streams(const struct meeting *m)
+{
+    enum meeting_video v;
+    if (meeting_video_parse(m->video, &v) || v == VIDEO_OFF)
+        return 0;
+    if (v == VIDEO_COMPOSITE)
+        return 1;
+    unsigned others = m->max > 1 ? m->max - 1 : 1;
+    return others < MEETING_VIDEO_LAST_N ? others : MEETING_VIDEO_LAST_N;
+}
+
+int meeting_resolution_parse(const char *s, int *w, int *h)
+{
+    char tail;
+    int a, b;
+    if (sscanf(s, "%4dx%4d%c", &a, &b, &tail) != 2 || a < 128 || b < 96 || a > 1920 || b > 1088 ||
+        (a | b) & 1)
+        return -EINVAL;
+    *w = a;
+    *h = b;
+    return 0;
+}
+
 int meeting_tz_valid(const char *tz)
 {
     size_t n = strlen(tz);

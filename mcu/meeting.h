@@ -21,6 +21,15 @@
 enum meeting_state { MEETING_SCHEDULED, MEETING_OPEN, MEETING_ENDED, MEETING_CANCELLED };
 enum meeting_mode { MEETING_FORWARD, MEETING_MIX };
 enum meeting_repeat { REPEAT_NONE, REPEAT_DAILY, REPEAT_WEEKLY };
+enum meeting_video { VIDEO_OFF, VIDEO_COMPOSITE, VIDEO_FORWARD };
+
+#define MEETING_VIDEO_W      1280 /* composite canvas defaults */
+#define MEETING_VIDEO_H      720
+#define MEETING_VIDEO_KBPS   1500
+#define MEETING_VIDEO_FPS    30
+#define MEETING_VIDEO_LAST_N 4  /* forward: streams each receiver gets at most */
+#define VIDEO_PT_VP8         96 /* the RTP payload types we use and expect */
+#define VIDEO_PT_H264        97
 
 struct acodec;
 struct conference;
@@ -44,6 +53,14 @@ struct participant {
     uint8_t muted;
     int gain_pct; /* into the mix, 0-200; 100 = unchanged */
     struct pstats stats;
+    /* video: vport 0 = audio only */
+    uint16_t vport;
+    int has_vrecv;
+    struct udp_addr vrecv;
+    int vcodec; /* enum vcodec_id */
+    char vrx_key_b64[64], vtx_key_b64[64];
+    struct session *vsession;
+    struct pstats vstats;
 };
 
 struct meeting {
@@ -60,8 +77,9 @@ struct meeting {
     int64_t until_unix; /* a repeating series has no occurrence starting after this; 0: none */
     char tz[MEETING_TZ_MAX + 1];       /* IANA zone the series repeats in ("UTC" default) */
     char owner[MEETING_OWNER_MAX + 1]; /* who scheduled it (free text until accounts exist) */
-    char video[12];
-    char layout[12];
+    char video[12];                    /* "off", "composite", "forward" */
+    char layout[12];                   /* "grid", "speaker" */
+    int video_w, video_h, video_kbps;
     enum meeting_state state;
     int64_t created_unix;
 
@@ -78,6 +96,12 @@ int meeting_mode_parse(const char *s, enum meeting_mode *m);
 int meeting_state_parse(const char *s, enum meeting_state *st);
 const char *meeting_repeat_name(enum meeting_repeat r);
 int meeting_repeat_parse(const char *s, enum meeting_repeat *r);
+int meeting_video_parse(const char *s, enum meeting_video *v);
+/* Video streams the server sends each participant: 0 (video off), 1 (composite), or forward's
+ * last-N, which never exceeds the others a meeting can hold. */
+unsigned meeting_video_streams(const struct meeting *m);
+/* "WxH" with even sizes from 128x96 to 1920x1088: 0 or -EINVAL. */
+int meeting_resolution_parse(const char *s, int *w, int *h);
 /* An IANA time zone name this machine knows ("Europe/Berlin", "UTC"): 0 or -EINVAL. */
 int meeting_tz_valid(const char *tz);
 /* The next occurrence of a repeating meeting that has not ended at `now`: 1 and the start/end

@@ -21,4 +21,21 @@ struct sdp_audio {
 /* Returns the length written, or -ENOSPC. */
 int sdp_write_audio(char *buf, size_t cap, const struct sdp_audio *a);
 
+/* One m= section of a multi-stream SDP. */
+struct sdp_media {
+    const char *kind; /* "audio", "video" */
+    uint16_t port;
+    uint8_t pt;
+    const char *encoding;
+    uint32_t clock_rate;
+    unsigned channels; /* 0: not written (video) */
+    const char *fmtp;  /* a=fmtp parameters, or NULL */
+    const char *suite;
+    const char *key_b64;
+};
+
+/* A session with n media sections, all received at conn_ip. Returns the length or -ENOSPC. */
+int sdp_write(char *buf, size_t cap, const char *conn_ip, const char *session_name,
+              const struct sdp_media *m, unsigned n);
+
 #endif

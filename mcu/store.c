@@ -31,6 +31,9 @@ static const char *const migrations[] = {
     "ALTER TABLE meetings ADD COLUMN repeat TEXT NOT NULL DEFAULT 'none';"
     "ALTER TABLE meetings ADD COLUMN until_unix INTEGER NOT NULL DEFAULT 0;",
     "ALTER TABLE meetings ADD COLUMN tz TEXT NOT NULL DEFAULT 'UTC';",
+    "ALTER TABLE meetings ADD COLUMN video_w INTEGER NOT NULL DEFAULT 1280;"
+    "ALTER TABLE meetings ADD COLUMN video_h INTEGER NOT NULL DEFAULT 720;"
+    "ALTER TABLE meetings ADD COLUMN video_kbps INTEGER NOT NULL DEFAULT 1500;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -74,14 +77,15 @@ static int prepare(struct store *s)
 {
     static const char save_sql[] =
         "INSERT INTO meetings(id,title,start_unix,end_unix,pin,max_participants,mode,video,"
-        "layout,state,created_unix,talkers,preprocess,repeat,until_unix,tz,owner)"
-        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)"
+        "layout,state,created_unix,talkers,preprocess,repeat,until_unix,tz,owner,video_w,video_h,"
+        "video_kbps) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)"
         " ON CONFLICT(id) DO UPDATE SET title=?2,start_unix=?3,end_unix=?4,pin=?5,"
         "max_participants=?6,mode=?7,video=?8,layout=?9,state=?10,talkers=?12,preprocess=?13,"
-        "repeat=?14,until_unix=?15,tz=?16,owner=?17";
+        "repeat=?14,until_unix=?15,tz=?16,owner=?17,video_w=?18,video_h=?19,video_kbps=?20";
     static const char load_sql[] =
         "SELECT id,title,start_unix,end_unix,pin,max_participants,mode,video,layout,state,"
-        "created_unix,talkers,preprocess,repeat,until_unix,tz,owner FROM meetings"
+        "created_unix,talkers,preprocess,repeat,until_unix,tz,owner,video_w,video_h,video_kbps"
+        " FROM meetings"
         " ORDER BY created_unix, rowid";
     static const char hist_sql[] =
         "INSERT INTO history(meeting,participant,name,event,at_unix) VALUES(?1,?2,?3,?4,?5)";
@@ -165,6 +169,9 @@ int store_meeting_save(struct store *s, const struct meeting *m)
     sqlite3_bind_int64(st, 15, m->until_unix);
     sqlite3_bind_text(st, 16, m->tz[0] ? m->tz : "UTC", -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 17, m->owner, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 18, m->video_w);
+    sqlite3_bind_int(st, 19, m->video_h);
+    sqlite3_bind_int(st, 20, m->video_kbps);
     return step_done(st);
 }
 
@@ -196,6 +203,9 @@ static int row_to_meeting(sqlite3_stmt *st, struct meeting *m)
     m->until_unix = sqlite3_column_int64(st, 14);
     col_str(st, 15, m->tz, sizeof(m->tz));
     col_str(st, 16, m->owner, sizeof(m->owner));
+    m->video_w = sqlite3_column_int(st, 17);
+    m->video_h = sqlite3_column_int(st, 18);
+    m->video_kbps = sqlite3_column_int(st, 19);
     if (meeting_repeat_parse(repeat, &m->repeat))
         return -EBADMSG;
     if (meeting_mode_parse(mode, &m->mode) || meeting_state_parse(state, &m->state))
