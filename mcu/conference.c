@@ -1,5 +1,6 @@
 /* Conference: members, forwarding, and the mixing tick. */
 #include "conference.h"
+#include "conf_priv.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -15,43 +16,10 @@
 #include "rtp.h"
 #include "session.h"
 #include "udp.h"
+#include "vstream.h"
 
-#define TICK_US       (ASTREAM_FRAME_MS * 1000u)
-#define IDLE_STOP_US  2000000u /* no audio from anybody this long: stop ticking */
-#define SHARED_CODECS 3
-#define MAX_PAYLOAD   1400
-
-struct member {
-    struct session *s;
-    struct astream *as;
-    uint32_t ts; /* next RTP timestamp we send it */
-    uint8_t used, sent_any, muted;
-};
-
-/* One encode of the shared mix per codec per tick, whatever the number of listeners. */
-struct shared_enc {
-    const struct acodec *codec;
-    struct aenc *enc;
-    struct resampler *down;
-    int16_t pcm[ASTREAM_MIX_SAMPLES];
-    uint8_t pkt[MAX_PAYLOAD];
-    int len; /* this tick: -1 not encoded yet */
-};
-
-struct conference {
-    struct conference_params p;
-    unsigned n, hi, ndirty;
-    struct member *m;
-    struct session **dirty; /* sessions with queued packets, flushed at the end of a burst */
-    struct udp_rx_batch *rx;
-    /* mix mode */
-    struct amix *amix;
-    struct event *tick;
-    int ticking;
-    uint64_t deadline_us;
-    struct shared_enc shared[SHARED_CODECS];
-    uint8_t pkt[MAX_PAYLOAD];
-};
+#define TICK_US      (ASTREAM_FRAME_MS * 1000u)
+#define IDLE_STOP_US 2000000u /* no audio from anybody this long: stop ticking */
 
 static void on_tick(evutil_socket_t fd, short what, void *arg);
 
@@ -78,11 +46,13 @@ int conference_create(struct conference **out, const struct conference_params *p
         return -ENOMEM;
     c->p = *p;
     c->m = mcu_calloc(p->max_members, sizeof(*c->m));
-    c->dirty = mcu_calloc(p->max_members, sizeof(*c->dirty));
+    c->dirty = mcu_calloc(2 * (size_t)p->max_members, sizeof(*c->dirty)); /* audio + video */
     c->rx = mcu_malloc(sizeof(*c->rx));
     int err = c->m && c->dirty && c->rx ? 0 : -ENOMEM;
     if (!err && p->mode == MEETING_MIX)
         err = create_mixer(c);
+    if (!err)
+        err = conf_video_create(c);
     if (err) {
         conference_destroy(&c);
         return err;
@@ -95,8 +65,11 @@ static void free_member(struct conference *c, struct member *m)
 {
     if (c->amix)
         amix_input_remove(c->amix, (unsigned)(m - c->m));
+    conf_video_remove(c, m);
     session_destroy(&m->s);
     astream_destroy(&m->as);
+    session_destroy(&m->vs);
+    vstream_destroy(&m->vin);
     memset(m, 0, sizeof(*m));
 }
 
@@ -116,6 +89,7 @@ void conference_destroy(struct conference **cp)
         resampler_destroy(&c->shared[i].down);
     }
     amix_destroy(&c->amix);
+    conf_video_destroy(c);
     mcu_free(c->m);
     mcu_free(c->dirty);
     mcu_free(c->rx);
@@ -123,13 +97,13 @@ void conference_destroy(struct conference **cp)
     *cp = NULL;
 }
 
-static void mark_dirty(struct conference *c, struct session *s, int became_nonempty)
+void conf_mark_dirty(struct conference *c, struct session *s, int became_nonempty)
 {
-    if (became_nonempty == 1 && c->ndirty < c->p.max_members)
+    if (became_nonempty == 1 && c->ndirty < 2 * c->p.max_members)
         c->dirty[c->ndirty++] = s;
 }
 
-static void flush_dirty(struct conference *c)
+void conf_flush_dirty(struct conference *c)
 {
     for (unsigned i = 0; i < c->ndirty; i++)
         session_flush(c->dirty[i]);
@@ -149,6 +123,8 @@ static void on_rtp(void *owner, struct session *from, uint8_t *pkt, size_t len,
 {
     struct conference *c = owner;
     struct member *fm = session_user(from);
+    if (!fm->muted && c->p.mode == MEETING_FORWARD) /* no talker detection: any audio counts */
+        fm->last_active_us = clock_now_us();
     if (c->p.mode == MEETING_MIX) {
         astream_put(fm->as, h, clock_now_us());
         if (!c->ticking)
@@ -158,13 +134,13 @@ static void on_rtp(void *owner, struct session *from, uint8_t *pkt, size_t len,
     for (unsigned i = 0; fm && !fm->muted && i < c->hi; i++) {
         struct member *m = &c->m[i];
         if (m->used && m != fm)
-            mark_dirty(c, m->s, session_forward_rtp(m->s, pkt, len, h));
+            conf_mark_dirty(c, m->s, session_forward_rtp(m->s, pkt, len, h));
     }
 }
 
 static void on_burst_end(void *owner)
 {
-    flush_dirty(owner);
+    conf_flush_dirty(owner);
 }
 
 static const struct session_ops conference_session_ops = {
@@ -232,6 +208,8 @@ static void send_outputs(struct conference *c, unsigned *encoders)
         pstat_set(&st->talking, (uint64_t)amix_is_talking(c->amix, i));
         pstat_set(&st->mixed, (uint64_t)mixed);
         pstat_set(&st->active, (uint64_t)(amix_active_speaker(c->amix) == (int)i));
+        if (amix_is_talking(c->amix, i))
+            conf_video_note_active(c, m, clock_now_us());
         const uint8_t *payload = c->pkt;
         int len;
         if (mixed) {
@@ -242,7 +220,7 @@ static void send_outputs(struct conference *c, unsigned *encoders)
             len = session_has_destination(m->s) ? shared_payload(c, codec, &payload, encoders) : 0;
         }
         if (len > 0 && session_has_destination(m->s)) {
-            mark_dirty(
+            conf_mark_dirty(
                 c, m->s,
                 session_send_rtp(m->s, codec->pt, !m->sent_any, m->ts, payload, (size_t)len));
             m->sent_any = 1;
@@ -281,7 +259,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     pull_inputs(c, start);
     amix_run(c->amix);
     send_outputs(c, &encoders);
-    flush_dirty(c);
+    conf_flush_dirty(c);
     const unsigned *tk;
     pstat_set(&c->p.stats->talkers, amix_talkers(c->amix, &tk));
     pstat_set(&c->p.stats->encoders_running, encoders);
@@ -308,25 +286,41 @@ static int take_slot(struct conference *c)
     return -ENOSPC;
 }
 
-int conference_add(struct conference *c, struct session *s, struct astream *as)
+static void destroy_media(const struct conference_member *cm)
 {
-    int idx = c->p.mode == MEETING_MIX && !as ? -EINVAL : take_slot(c);
+    struct session *s = cm->s, *vs = cm->vs;
+    struct astream *as = cm->as;
+    struct vstream *vin = cm->vin;
+    session_destroy(&s);
+    astream_destroy(&as);
+    session_destroy(&vs);
+    vstream_destroy(&vin);
+}
+
+int conference_add(struct conference *c, const struct conference_member *cm)
+{
+    int bad = (c->p.mode == MEETING_MIX && !cm->as) || (cm->vs != NULL) != (cm->vin != NULL);
+    int idx = bad ? -EINVAL : take_slot(c);
     if (idx < 0) {
-        session_destroy(&s);
-        astream_destroy(&as);
+        destroy_media(cm);
         return idx;
     }
     struct member *m = &c->m[idx];
-    m->s = s;
-    m->as = as;
+    memset(m, 0, sizeof(*m));
+    m->s = cm->s;
+    m->as = cm->as;
+    m->vs = cm->vs;
+    m->vin = cm->vin;
     m->used = 1;
-    m->sent_any = 0;
-    m->ts = session_ts_base(s);
+    m->ts = session_ts_base(m->s);
     if ((unsigned)idx >= c->hi)
         c->hi = (unsigned)idx + 1;
     c->n++;
-    session_set_user(s, m);
-    return session_start(s, &conference_session_ops, c, c->rx);
+    session_set_user(m->s, m);
+    int err = session_start(m->s, &conference_session_ops, c, c->rx);
+    if (!err && m->vs)
+        err = conf_video_add(c, m);
+    return err;
 }
 
 int conference_remove(struct conference *c, struct session *s)
@@ -337,7 +331,7 @@ int conference_remove(struct conference *c, struct session *s)
             continue;
         /* A pending flush must not touch a destroyed session. */
         for (unsigned d = 0; d < c->ndirty; d++) {
-            if (c->dirty[d] == s)
+            if (c->dirty[d] == s || (m->vs && c->dirty[d] == m->vs))
                 c->dirty[d--] = c->dirty[--c->ndirty];
         }
         free_member(c, m);

@@ -7,14 +7,21 @@
  *            once (each talker hears the others, everyone else one shared mix), encodes each
  *            talker's mix and ONE shared mix per codec, and sends each member its stream. The
  *            tick stops when nobody has sent audio for a while, so an idle meeting costs nothing.
+ * Video (conf_video.c), independently of the audio mode:
+ *   composite  a tick at the meeting's frame rate lays out every sender's newest picture on one
+ *              canvas, encodes it once per codec and sends the packets to every receiver;
+ *   forward    each receiver gets the last-N active senders' streams, one outgoing stream
+ *              each, switched only at keyframes; keyframe requests go back to the sender.
  */
 #ifndef MCU_CONFERENCE_H
 #define MCU_CONFERENCE_H
 
+#include "layout.h"
 #include "meeting.h"
 
 struct astream;
 struct conference;
+struct vstream;
 struct cstats;
 struct event_base;
 struct session;
@@ -23,6 +30,10 @@ struct conference_params {
     unsigned max_members;
     enum meeting_mode mode;
     unsigned max_talkers; /* mix mode: N */
+    enum meeting_video video;
+    int video_w, video_h, video_kbps, video_fps; /* composite canvas */
+    enum layout_kind layout;
+    unsigned last_n; /* forward video: streams per receiver, 1..SESSION_MAX_STREAMS */
     unsigned cpu_flags;
     struct event_base *base; /* the worker's */
     struct cstats *stats;    /* owned by the caller, outlives the conference */
@@ -31,9 +42,17 @@ struct conference_params {
 int conference_create(struct conference **out, const struct conference_params *p);
 /* Worker thread (or any thread once the worker has stopped). Destroys every member. */
 void conference_destroy(struct conference **cp);
-/* Worker thread: start `s` (with its audio `as`, NULL in forward mode) and own both, whatever
- * the result. -ENOSPC when full (both destroyed); -EIO when libevent refused the session. */
-int conference_add(struct conference *c, struct session *s, struct astream *as);
+/* A member's media objects, handed over whole. */
+struct conference_member {
+    struct session *s;   /* audio */
+    struct astream *as;  /* its decoding path; NULL in forward mode */
+    struct session *vs;  /* video, or NULL; with tx streams for forward mode's last-N */
+    struct vstream *vin; /* its incoming video; with vs */
+};
+
+/* Worker thread: start the member's sessions and own all its objects, whatever the result.
+ * -ENOSPC when full (all destroyed); -EIO when libevent refused a session. */
+int conference_add(struct conference *c, const struct conference_member *cm);
 /* Worker thread: detach and destroy a member (it sends its RTCP BYE). -ENOENT if unknown. */
 int conference_remove(struct conference *c, struct session *s);
 /* Worker thread: a muted member is not mixed (or, forwarding, not forwarded); it still hears. */

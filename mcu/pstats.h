@@ -38,10 +38,13 @@ struct pstats {
  * the meeting record, which outlives the conference. */
 struct cstats {
     _Atomic uint64_t ticks;
-    _Atomic uint64_t tick_overruns;    /* ticks that ran late by more than a frame */
-    _Atomic uint64_t encoders_running; /* encoders used in the last tick */
-    _Atomic uint64_t talkers;          /* mixed talkers in the last tick */
-    _Atomic uint64_t tick_us_max;      /* slowest tick's processing time so far */
+    _Atomic uint64_t tick_overruns;     /* ticks that ran late by more than a frame */
+    _Atomic uint64_t encoders_running;  /* encoders used in the last tick */
+    _Atomic uint64_t talkers;           /* mixed talkers in the last tick */
+    _Atomic uint64_t tick_us_max;       /* slowest tick's processing time so far */
+    _Atomic uint64_t video_frames;      /* composite canvases encoded (once per codec) */
+    _Atomic uint64_t video_tick_us_max; /* slowest video tick so far */
+    _Atomic uint64_t video_key_forced;  /* keyframes granted to new receivers or PLIs */
 };
 
 static inline void pstat_add(_Atomic uint64_t *c, uint64_t n)

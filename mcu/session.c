@@ -64,7 +64,8 @@ struct session {
 
     unsigned nstreams;
     struct txstream out[SESSION_MAX_STREAMS];
-    struct rtx_entry *rtx; /* rtx_mask + 1 entries, or NULL */
+    struct udp_addr recv_at[SESSION_MAX_STREAMS]; /* with has_recv: stream i's destination */
+    struct rtx_entry *rtx;                        /* rtx_mask + 1 entries, or NULL */
     unsigned rtx_mask;
 };
 
@@ -123,6 +124,9 @@ int session_create(struct session **out, const struct session_params *p)
         /* Random initial sequence and timestamp (RFC 3550 5.1) keep known-plaintext away. */
         s->out[i].seq = (uint16_t)rand32();
         s->out[i].ts = rand32();
+        s->recv_at[i] = p->recv;
+        if (p->has_recv)
+            udp_addr_set_port(&s->recv_at[i], (uint16_t)(udp_addr_port(&p->recv) + 2 * i));
     }
     if (p->has_recv) {
         s->has_dst = 1;
@@ -258,7 +262,7 @@ static void keyframe_requested(struct session *s, uint32_t media_ssrc)
         s->ops->on_keyframe_request(s->owner, s, (unsigned)i);
 }
 
-static void stream_dst(const struct session *s, unsigned i, struct udp_addr *a);
+static const struct udp_addr *stream_dst(const struct session *s, unsigned i);
 
 static void answer_nack(struct session *s, uint32_t media_ssrc, const uint16_t *seqs, unsigned n)
 {
@@ -276,9 +280,7 @@ static void answer_nack(struct session *s, uint32_t media_ssrc, const uint16_t *
             slot = udp_tx_slot(s->tx);
         }
         memcpy(slot, e->buf, e->len);
-        struct udp_addr to;
-        stream_dst(s, e->stream, &to);
-        udp_tx_commit(s->tx, e->len, &to);
+        udp_tx_commit(s->tx, e->len, stream_dst(s, e->stream));
         pstat_add(&s->st->tx_rtx, 1);
     }
     session_flush(s);
@@ -426,6 +428,7 @@ int session_request_keyframe(struct session *s)
     int err = send_rtcp(s, EXTRA_KEYREQ);
     if (!err)
         pstat_add(&s->st->tx_keyreq, 1);
+    session_flush(s); /* rare and urgent: not worth joining the owner's batch */
     return err;
 }
 
@@ -453,6 +456,7 @@ int session_send_nack(struct session *s, const uint16_t *seqs, unsigned n)
     udp_tx_commit(s->tx, len, &s->dst_rtcp);
     pstat_add(&s->st->tx_rtcp, 1);
     pstat_add(&s->st->tx_nack, n);
+    session_flush(s);
     return 0;
 }
 
@@ -500,12 +504,11 @@ static int queue_slot(struct session *s, uint8_t **slot)
     return was_empty;
 }
 
-/* Where stream i goes: a receiver named at join takes stream i on its port + 2i. */
-static void stream_dst(const struct session *s, unsigned i, struct udp_addr *a)
+/* Where stream i goes: a receiver named at join takes stream i on its port + 2i. The batch keeps
+ * a pointer to the address until the flush, so it must live in the session. */
+static const struct udp_addr *stream_dst(const struct session *s, unsigned i)
 {
-    *a = s->dst;
-    if (s->p.has_recv && i)
-        udp_addr_set_port(a, (uint16_t)(udp_addr_port(&s->p.recv) + 2 * i));
+    return s->p.has_recv && i ? &s->recv_at[i] : &s->dst;
 }
 
 static int commit_rtp(struct session *s, unsigned stream, uint8_t *slot, size_t len, uint16_t seq,
@@ -517,13 +520,7 @@ static int commit_rtp(struct session *s, unsigned stream, uint8_t *slot, size_t 
         return err;
     }
     struct txstream *o = &s->out[stream];
-    if (stream) {
-        struct udp_addr a;
-        stream_dst(s, stream, &a);
-        udp_tx_commit(s->tx, len, &a);
-    } else {
-        udp_tx_commit(s->tx, len, &s->dst);
-    }
+    udp_tx_commit(s->tx, len, stream_dst(s, stream));
     if (s->rtx && len <= sizeof(s->rtx[0].buf)) {
         struct rtx_entry *e = &s->rtx[seq & s->rtx_mask];
         e->ssrc = o->ssrc;

@@ -352,16 +352,16 @@ static void test_limits(void **state)
     pay_vp8_depay_destroy(&d);
 
     /* Packetizer parameters. */
-    uint8_t frame[300] = {1}, buf[400];
+    uint8_t frame[PAY_VP8_MAX_PKTS + 1] = {1}, buf[PAY_VP8_MAX_PKTS * 5 + 16];
     struct pay_vp8_out out = {.buf = buf, .cap = sizeof(buf)};
     struct pay_vp8_params pp = {.max_payload = 4};
     assert_int_equal(pay_vp8_packetize(&pp, frame, 10, 0, 0, &out), -EINVAL);
     pp.max_payload = 5;
     assert_int_equal(pay_vp8_packetize(&pp, frame, 0, 0, 0, &out), -EINVAL);
-    assert_int_equal(pay_vp8_packetize(&pp, frame, 64, 0, 0, &out), 64);
-    assert_int_equal(pay_vp8_packetize(&pp, frame, 65, 0, 0, &out), -EMSGSIZE);
-    out.cap = 64 * 5 - 1;
-    assert_int_equal(pay_vp8_packetize(&pp, frame, 64, 0, 0, &out), -ENOBUFS);
+    assert_int_equal(pay_vp8_packetize(&pp, frame, PAY_VP8_MAX_PKTS, 0, 0, &out), PAY_VP8_MAX_PKTS);
+    assert_int_equal(pay_vp8_packetize(&pp, frame, PAY_VP8_MAX_PKTS + 1, 0, 0, &out), -EMSGSIZE);
+    out.cap = PAY_VP8_MAX_PKTS * 5 - 1;
+    assert_int_equal(pay_vp8_packetize(&pp, frame, PAY_VP8_MAX_PKTS, 0, 0, &out), -ENOBUFS);
 
     /* Allocation failure at each step unwinds. */
     for (long n = 0; n < 5; n++) {
