@@ -13,6 +13,8 @@
 #include "confmgr.h"
 #include "jsonspec.h"
 #include "sdp.h"
+#include "session.h"
+#include "vcodec.h"
 #include "speaker.h"
 #include "timefmt.h"
 
@@ -54,11 +56,13 @@ int api_fail(struct api_req *rq, int status, int err, const char *fmt, ...)
 static json_t *media_json(struct meeting *m)
 {
     struct cstats *c = &m->cstats;
-    return json_pack("{s:I, s:I, s:I, s:I, s:I}", "encoders_running",
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "encoders_running",
                      (json_int_t)pstat_get(&c->encoders_running), "talkers",
                      (json_int_t)pstat_get(&c->talkers), "ticks", (json_int_t)pstat_get(&c->ticks),
                      "tick_overruns", (json_int_t)pstat_get(&c->tick_overruns), "tick_us_max",
-                     (json_int_t)pstat_get(&c->tick_us_max));
+                     (json_int_t)pstat_get(&c->tick_us_max), "video_frames",
+                     (json_int_t)pstat_get(&c->video_frames), "video_tick_us_max",
+                     (json_int_t)pstat_get(&c->video_tick_us_max));
 }
 
 static json_t *meeting_json(struct meeting *m)
@@ -77,6 +81,10 @@ static json_t *meeting_json(struct meeting *m)
         json_object_set_new(j, "repeat", json_string(meeting_repeat_name(m->repeat)));
         json_object_set_new(j, "tz", json_string(m->tz));
         json_object_set_new(j, "owner", json_string(m->owner));
+        char res[24];
+        snprintf(res, sizeof(res), "%dx%d", m->video_w, m->video_h);
+        json_object_set_new(j, "resolution", json_string(res));
+        json_object_set_new(j, "video_kbps", json_integer(m->video_kbps));
         if (m->until_unix)
             json_object_set_new(j, "until", json_string(time_format_utc(m->until_unix, start, 32)));
     }
@@ -133,6 +141,8 @@ static const struct jsonspec meeting_params[] = {
     {"until", JS_STRING, 0, 1, 40, NULL},
     {"tz", JS_STRING, 0, 1, MEETING_TZ_MAX, NULL},
     {"owner", JS_STRING, 0, 0, MEETING_OWNER_MAX, NULL},
+    {"resolution", JS_STRING, 0, 3, 9, NULL},
+    {"video_kbps", JS_INT, 0, 50, 20000, NULL},
 };
 
 static const struct jsonspec patch_params[] = {
@@ -204,6 +214,13 @@ static int post_meeting(struct api *api, struct api_req *rq)
     spec.preprocess = jsonspec_bool(rq->body, "preprocess", 0);
     spec.video = jsonspec_str(rq->body, "video", "off");
     spec.layout = jsonspec_str(rq->body, "layout", "grid");
+    const char *res = jsonspec_str(rq->body, "resolution", NULL);
+    if (res && meeting_resolution_parse(res, &spec.video_w, &spec.video_h))
+        return api_fail(rq, 400, -EINVAL,
+                        "\"resolution\" must be WIDTHxHEIGHT with even numbers from 128x96 to "
+                        "1920x1088, e.g. \"1280x720\"; got \"%s\"",
+                        res);
+    spec.video_kbps = (int)jsonspec_int(rq->body, "video_kbps", 0);
     struct meeting *m;
     err = confmgr_meeting_create(api->cm, &spec, &m);
     if (err)
@@ -317,6 +334,7 @@ static int delete_meeting(struct api *api, struct api_req *rq)
 }
 
 static const char *const audio_choices[] = {"opus", "pcmu", "pcma", NULL};
+static const char *const vcodec_choices[] = {"none", "vp8", "h264", NULL};
 static const char *const suite_choices[] = {"AES_CM_128_HMAC_SHA1_80", "AES_CM_128_HMAC_SHA1_32",
                                             "AEAD_AES_128_GCM", NULL};
 
@@ -326,7 +344,8 @@ static const struct jsonspec join_params[] = {
     {"recv", JS_STRING, 0, 3, 64, NULL},
     {"rtcp_mux", JS_BOOL, 0, 0, 0, NULL},
     {"audio", JS_STRING, 0, 0, 0, audio_choices},
-    {"video", JS_STRING, 0, 0, 0, NULL},
+    {"video", JS_STRING, 0, 0, 0, vcodec_choices},
+    {"video_recv", JS_STRING, 0, 3, 64, NULL},
     {"srtp_suite", JS_STRING, 0, 0, 0, suite_choices},
     {"preprocess", JS_BOOL, 0, 0, 0, NULL},
     {"audio_level_id", JS_INT, 0, 1, 14, NULL},
@@ -349,6 +368,11 @@ static int join_error(struct api_req *rq, const struct meeting *m, int err)
         return api_fail(rq, 409, err, "meeting %s is full (%u participants)", m->id, m->max);
     case -EADDRNOTAVAIL:
         return api_fail(rq, 503, err, "no free media port: widen the server's --ports range");
+    case -ENOMEDIUM:
+        return api_fail(rq, 409, err,
+                        "meeting %s has video off: join without \"video\" (or schedule it with "
+                        "\"video\": \"composite\" or \"forward\")",
+                        m->id);
     default:
         return api_fail(rq, 500, err, "could not set up the media session: %s", strerror(-err));
     }
@@ -380,44 +404,103 @@ static int parse_join(struct api_req *rq, struct join_spec *js)
     js->preprocess = jsonspec_bool(rq->body, "preprocess", -1);
     js->level_ext_id = (int)jsonspec_int(rq->body, "audio_level_id", 0);
     const char *video = jsonspec_str(rq->body, "video", "none");
-    if (strcmp(video, "none"))
-        return api_fail(rq, 400, -ENOTSUP, "video is not supported yet: use \"none\"");
+    enum vcodec_id vc = VCODEC_VP8;
+    js->video = strcmp(video, "none") != 0 && vcodec_parse(video, &vc) == 0;
+    js->vcodec = vc;
+    const char *vrecv = jsonspec_str(rq->body, "video_recv", NULL);
+    if (vrecv && !js->video)
+        return api_fail(rq, 400, -EINVAL, "\"video_recv\" needs \"video\": \"vp8\" or \"h264\"");
+    if (vrecv) {
+        if (udp_addr_parse(&js->vrecv, vrecv))
+            return api_fail(rq, 400, -EINVAL,
+                            "\"video_recv\" must be a numeric HOST:PORT such as 127.0.0.1:5006; "
+                            "got \"%s\"",
+                            vrecv);
+        js->has_vrecv = 1;
+    }
     rtpsec_suite_parse(jsonspec_str(rq->body, "srtp_suite", "AES_CM_128_HMAC_SHA1_80"), &js->suite);
     return 0;
 }
 
+/* The receiver's own host, from "ip:port" / "[ip]:port". */
+static void host_of(const struct udp_addr *a, char *host, size_t cap)
+{
+    char addr[80];
+    udp_addr_str(a, addr, sizeof(addr));
+    char *colon = strrchr(addr, ':');
+    if (colon)
+        *colon = '\0';
+    snprintf(host, cap, "%s", addr[0] == '[' ? addr + 1 : addr);
+    size_t n = strlen(host);
+    if (n && host[n - 1] == ']')
+        host[n - 1] = '\0';
+}
+
+/* The m= sections of what the server sends this participant: audio, then its video streams
+ * (one in composite mode; in forward mode one per last-N stream, at port + 2i). */
+static unsigned media_sections(const struct meeting *m, const struct participant *p,
+                               struct sdp_media *out)
+{
+    out[0] = (struct sdp_media){"audio",
+                                p->has_recv ? udp_addr_port(&p->recv) : p->port,
+                                p->codec->pt,
+                                p->codec->name,
+                                p->codec->clock_rate,
+                                p->codec->sdp_channels,
+                                NULL,
+                                rtpsec_suite_name(p->suite),
+                                p->tx_key_b64};
+    if (!p->vport)
+        return 1;
+    unsigned streams = meeting_video_streams(m);
+    uint16_t base = p->has_vrecv ? udp_addr_port(&p->vrecv) : p->vport;
+    int h264 = p->vcodec == VCODEC_H264;
+    for (unsigned i = 0; i < streams; i++)
+        out[1 + i] = (struct sdp_media){"video",
+                                        (uint16_t)(base + 2 * i),
+                                        h264 ? VIDEO_PT_H264 : VIDEO_PT_VP8,
+                                        vcodec_sdp_name((enum vcodec_id)p->vcodec),
+                                        90000,
+                                        0,
+                                        h264 ? "packetization-mode=1" : NULL,
+                                        rtpsec_suite_name(p->suite),
+                                        p->vtx_key_b64};
+    return 1 + streams;
+}
+
 static json_t *join_json(struct api *api, const struct meeting *m, const struct participant *p)
 {
-    char sdp[1024], addr[80], host[80];
-    struct sdp_audio a = {
-        .port = p->port,
-        .pt = p->codec->pt,
-        .encoding = p->codec->name,
-        .clock_rate = p->codec->clock_rate,
-        .channels = p->codec->sdp_channels,
-        .suite = rtpsec_suite_name(p->suite),
-        .key_b64 = p->tx_key_b64,
-        .session_name = m->title,
-    };
-    if (p->has_recv) {
-        /* The receiver's own address: strip the port from "ip:port" / "[ip]:port". */
-        udp_addr_str(&p->recv, addr, sizeof(addr));
-        char *colon = strrchr(addr, ':');
-        *colon = '\0';
-        snprintf(host, sizeof(host), "%s", addr[0] == '[' ? addr + 1 : addr);
-        if (host[0] && host[strlen(host) - 1] == ']')
-            host[strlen(host) - 1] = '\0';
-        a.conn_ip = host;
-        a.port = udp_addr_port(&p->recv);
-    } else {
-        a.conn_ip = confmgr_media_ip(api->cm);
-    }
-    if (sdp_write_audio(sdp, sizeof(sdp), &a) < 0)
+    char sdp[4096], vsdp[4096], host[80], vhost[80];
+    struct sdp_media ms[1 + SESSION_MAX_STREAMS];
+    unsigned n = media_sections(m, p, ms);
+    if (p->has_recv)
+        host_of(&p->recv, host, sizeof(host));
+    else
+        snprintf(host, sizeof(host), "%s", confmgr_media_ip(api->cm));
+    if (p->has_vrecv)
+        host_of(&p->vrecv, vhost, sizeof(vhost));
+    else
+        snprintf(vhost, sizeof(vhost), "%s", host);
+    /* One address for the whole SDP: audio and video receivers on the same host. */
+    if (sdp_write(sdp, sizeof(sdp), host, m->title, ms, n) < 0)
         sdp[0] = '\0';
-    return json_pack("{s:s, s:s, s:s, s:{s:s, s:i, s:i, s:s, s:s}, s:s}", "meeting", m->id,
-                     "participant", p->id, "name", p->name, "audio", "host",
-                     confmgr_media_ip(api->cm), "port", p->port, "payload_type", 111, "srtp_suite",
-                     rtpsec_suite_name(p->suite), "srtp_key", p->rx_key_b64, "sdp", sdp);
+    json_t *j =
+        json_pack("{s:s, s:s, s:s, s:{s:s, s:i, s:i, s:s, s:s}, s:s}", "meeting", m->id,
+                  "participant", p->id, "name", p->name, "audio", "host", confmgr_media_ip(api->cm),
+                  "port", p->port, "payload_type", p->codec->pt, "srtp_suite",
+                  rtpsec_suite_name(p->suite), "srtp_key", p->rx_key_b64, "sdp", sdp);
+    if (j && p->vport) {
+        if (sdp_write(vsdp, sizeof(vsdp), vhost, m->title, ms + 1, n - 1) < 0)
+            vsdp[0] = '\0';
+        json_t *v = json_pack("{s:s, s:s, s:i, s:i, s:s, s:s, s:i, s:s}", "codec",
+                              p->vcodec == VCODEC_H264 ? "h264" : "vp8", "host",
+                              confmgr_media_ip(api->cm), "port", p->vport, "payload_type",
+                              p->vcodec == VCODEC_H264 ? VIDEO_PT_H264 : VIDEO_PT_VP8, "srtp_suite",
+                              rtpsec_suite_name(p->suite), "srtp_key", p->vrx_key_b64, "streams",
+                              (int)(n - 1), "sdp", vsdp);
+        json_object_set_new(j, "video", v);
+    }
+    return j;
 }
 
 static int post_participant(struct api *api, struct api_req *rq)
@@ -472,6 +555,33 @@ static json_t *participant_json(struct participant *p)
         "audio", participant_media_json(p), "stats", stats_json(&p->stats));
 }
 
+static json_t *participant_full_json(struct participant *p)
+{
+    json_t *j = participant_json(p);
+    if (j && p->vport) {
+        json_t *st = stats_json(&p->vstats);
+        if (st) {
+            json_object_set_new(st, "rx_frames",
+                                json_integer((json_int_t)pstat_get(&p->vstats.rx_frames)));
+            json_object_set_new(st, "rx_frames_lost",
+                                json_integer((json_int_t)pstat_get(&p->vstats.rx_frames_lost)));
+            json_object_set_new(st, "rx_nack",
+                                json_integer((json_int_t)pstat_get(&p->vstats.rx_nack)));
+            json_object_set_new(st, "rx_keyreq",
+                                json_integer((json_int_t)pstat_get(&p->vstats.rx_keyreq)));
+            json_object_set_new(st, "tx_rtx",
+                                json_integer((json_int_t)pstat_get(&p->vstats.tx_rtx)));
+            json_object_set_new(st, "tx_keyreq",
+                                json_integer((json_int_t)pstat_get(&p->vstats.tx_keyreq)));
+        }
+        json_object_set_new(j, "video",
+                            json_pack("{s:s, s:i, s:o}", "codec",
+                                      p->vcodec == VCODEC_H264 ? "h264" : "vp8", "port", p->vport,
+                                      "stats", st ? st : json_null()));
+    }
+    return j;
+}
+
 static int list_participants(struct api *api, struct api_req *rq)
 {
     struct meeting *m;
@@ -480,7 +590,7 @@ static int list_participants(struct api *api, struct api_req *rq)
         return err;
     json_t *arr = json_array();
     for (struct participant *p = m->participants; p; p = p->next)
-        json_array_append_new(arr, participant_json(p));
+        json_array_append_new(arr, participant_full_json(p));
     rq->reply = json_pack("{s:s, s:o}", "meeting", m->id, "participants", arr);
     return 0;
 }

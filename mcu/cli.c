@@ -21,7 +21,7 @@
 #define DEFAULT_DATA   "./var"
 #define TOKEN_FILE     "admin.token"
 #define TOKEN_MAX      1024
-#define MAX_OPTS       14
+#define MAX_OPTS       16
 #define ID_MAX         64
 #define EXIT_SERVER    1 /* the server said no, or could not be reached */
 #define EXIT_USAGE     2 /* the command line is wrong; nothing was sent */
@@ -47,6 +47,7 @@ static const char *const modes[] = {"forward", "mix", NULL};
 static const char *const videos[] = {"composite", "forward", "off", NULL};
 static const char *const layouts[] = {"grid", "speaker", NULL};
 static const char *const audios[] = {"opus", "pcmu", "pcma", NULL};
+static const char *const vcodecs[] = {"vp8", "h264", "none", NULL};
 static const char *const suites[] = {"AES_CM_128_HMAC_SHA1_80", "AES_CM_128_HMAC_SHA1_32",
                                      "AEAD_AES_128_GCM", NULL};
 static const char *const repeats[] = {"none", "daily", "weekly", NULL};
@@ -88,7 +89,12 @@ static const struct cli_opt schedule_opts[] = {
     {"--mode", OPT_CHOICE, NULL, "mode", modes, 0, 0, false,
      "audio: forward the streams or mix them"},
     {"--video", OPT_CHOICE, NULL, "video", videos, 0, 0, false, "video handling"},
-    {"--layout", OPT_CHOICE, NULL, "layout", layouts, 0, 0, false, "composite video layout"},
+    {"--layout", OPT_CHOICE, NULL, "layout", layouts, 0, 0, false,
+     "composite video layout: equal cells, or the speaker large over a strip"},
+    {"--resolution", OPT_TEXT, "WxH", "resolution", NULL, 0, 0, false,
+     "composite canvas size, even numbers (1280x720)"},
+    {"--video-kbps", OPT_INT, "KBPS", "video_kbps", NULL, 50, 20000, false,
+     "composite video bitrate (1500)"},
     {"--repeat", OPT_CHOICE, NULL, "repeat", repeats, 0, 0, false,
      "repeat it every day or week (none)"},
     {"--until", OPT_UNTIL, "ISO-8601", "until", NULL, 0, 0, false, UNTIL_HELP},
@@ -122,6 +128,10 @@ static const struct cli_opt join_opts[] = {
     {"--recv", OPT_HOSTPORT, "HOST:PORT", "recv", NULL, 0, 0, false,
      "where the server sends your media (your receiver)"},
     {"--audio", OPT_CHOICE, NULL, "audio", audios, 0, 0, false, "audio codec you send and receive"},
+    {"--video", OPT_CHOICE, NULL, "video", vcodecs, 0, 0, false,
+     "video codec you send and receive (none: audio only)"},
+    {"--video-recv", OPT_HOSTPORT, "HOST:PORT", "video_recv", NULL, 0, 0, false,
+     "where the server sends your video; forward meetings use PORT, PORT+2, ..."},
     {"--srtp-suite", OPT_CHOICE, "SUITE", "srtp_suite", suites, 0, 0, false,
      "SRTP suite of your keys"},
     {"--preprocess", OPT_FLAG, NULL, "preprocess", NULL, 0, 0, false,
@@ -535,12 +545,15 @@ static const struct cli_command commands[] = {
                  "--recv the server sends to\nthe source of your first authenticated packet. "
                  "--sdp FILE writes the SDP your\nreceiver reads. With --json, prints the "
                  "server's answer unchanged (\"audio\": host,\nport, payload_type, srtp_suite, "
-                 "srtp_key; \"sdp\").",
+                 "srtp_key; \"sdp\"; with --video also \"video\", its own port\nand key, and "
+                 "\"video\".\"sdp\" for a video-only receiver).",
         .examples = "  mcuctl join m-1a2b3c4d --name alice --recv 127.0.0.1:5004 --sdp alice.sdp\n"
                     "  mcuctl join m-1a2b3c4d --name bob --pin 4321 --audio pcmu --recv "
                     "127.0.0.1:5006\n"
                     "  mcuctl --json join m-1a2b3c4d --name carol --sdp carol.sdp | jq -r "
-                    ".audio.srtp_key\n",
+                    ".audio.srtp_key\n"
+                    "  mcuctl join m-1a2b3c4d --name dave --recv 127.0.0.1:5010 --video vp8 "
+                    "--video-recv 127.0.0.1:5012 --sdp dave.sdp\n",
         .done = done_join,
     },
     {

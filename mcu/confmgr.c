@@ -11,13 +11,15 @@
 #include "acodec.h"
 #include "alloc.h"
 #include "astream.h"
-#include "cpu.h"
 #include "base64.h"
+#include "cpu.h"
 #include "conference.h"
 #include "log.h"
 #include "loop.h"
 #include "session.h"
 #include "store.h"
+#include "vcodec.h"
+#include "vstream.h"
 #include "worker.h"
 
 struct confmgr {
@@ -232,6 +234,13 @@ static int validate_spec(const struct meeting_spec *s)
         return -EINVAL;
     if (s->end_unix <= s->start_unix || s->max < 2 || s->max > MEETING_MAX_PARTICIPANTS)
         return -EINVAL;
+    enum meeting_video v;
+    enum layout_kind lk;
+    if ((s->video && meeting_video_parse(s->video, &v)) ||
+        (s->layout && layout_parse(s->layout, &lk)))
+        return -EINVAL;
+    if (s->video_kbps && (s->video_kbps < 50 || s->video_kbps > 20000))
+        return -EINVAL;
     return 0;
 }
 
@@ -256,6 +265,9 @@ int confmgr_meeting_create(struct confmgr *cm, const struct meeting_spec *spec,
     copy_str(m->pin, sizeof(m->pin), spec->pin);
     copy_str(m->video, sizeof(m->video), spec->video ? spec->video : "off");
     copy_str(m->layout, sizeof(m->layout), spec->layout ? spec->layout : "grid");
+    m->video_w = spec->video_w ? spec->video_w : MEETING_VIDEO_W;
+    m->video_h = spec->video_h ? spec->video_h : MEETING_VIDEO_H;
+    m->video_kbps = spec->video_kbps ? spec->video_kbps : MEETING_VIDEO_KBPS;
     m->start_unix = spec->start_unix;
     m->end_unix = spec->end_unix;
     m->max = spec->max;
@@ -288,6 +300,8 @@ struct op {
     struct conference *conf;
     struct session *session;
     struct astream *astream;
+    struct session *vsession;
+    struct vstream *vstream;
     struct participant *p;
     int value;
 };
@@ -295,7 +309,8 @@ struct op {
 static void op_add(void *arg)
 {
     struct op *op = arg;
-    int err = conference_add(op->conf, op->session, op->astream);
+    struct conference_member mm = {op->session, op->astream, op->vsession, op->vstream};
+    int err = conference_add(op->conf, &mm);
     if (err)
         log_ratelimited(LOG_ERR, "adding a session to its conference failed: %s", strerror(-err));
     mcu_free(op);
@@ -334,10 +349,19 @@ static int open_meeting(struct confmgr *cm, struct meeting *m)
         .max_members = m->max,
         .mode = m->mode,
         .max_talkers = m->talkers,
+        .video_w = m->video_w,
+        .video_h = m->video_h,
+        .video_kbps = m->video_kbps,
+        .video_fps = MEETING_VIDEO_FPS,
+        .last_n = meeting_video_streams(m),
         .cpu_flags = cpu_flags(),
         .base = loop_base(worker_loop(cm->workers[w])),
         .stats = &m->cstats,
     };
+    if (meeting_video_parse(m->video, &cp.video))
+        cp.video = VIDEO_OFF;
+    if (layout_parse(m->layout, &cp.layout))
+        cp.layout = LAYOUT_GRID;
     int err = conference_create(&m->conf, &cp);
     if (err)
         return err;
@@ -348,6 +372,13 @@ static int open_meeting(struct confmgr *cm, struct meeting *m)
         store_meeting_save(cm->p.store, m);
     log_info("meeting %s \"%s\" open on worker %u", m->id, m->title, w);
     return 0;
+}
+
+static void release_pairs(struct confmgr *cm, const struct participant *p)
+{
+    cm->pair_used[(p->port - cm->first_port) / 2] = 0;
+    if (p->vport)
+        cm->pair_used[(p->vport - cm->first_port) / 2] = 0;
 }
 
 static void free_record_list(struct participant *p)
@@ -375,7 +406,7 @@ static void close_meeting(struct confmgr *cm, struct meeting *m)
     if (!m->conf)
         return;
     for (struct participant *p = m->participants; p; p = p->next)
-        cm->pair_used[(p->port - cm->first_port) / 2] = 0;
+        release_pairs(cm, p);
     struct op *op = mcu_calloc(1, sizeof(*op));
     if (op) {
         op->conf = m->conf;
@@ -463,15 +494,15 @@ static int alloc_pair(struct confmgr *cm, const char *ip, int *fd_rtp, int *fd_r
     return -EADDRNOTAVAIL;
 }
 
-static int make_keys(struct participant *p, uint8_t *rx, uint8_t *tx)
+static int make_keys(enum rtpsec_suite suite, char *rx_b64, char *tx_b64, uint8_t *rx, uint8_t *tx)
 {
-    size_t kl = rtpsec_key_len(p->suite);
-    int err = rtpsec_keygen(p->suite, rx);
+    size_t kl = rtpsec_key_len(suite);
+    int err = rtpsec_keygen(suite, rx);
     if (!err)
-        err = rtpsec_keygen(p->suite, tx);
-    if (!err && base64_encode(p->rx_key_b64, sizeof(p->rx_key_b64), rx, kl) < 0)
+        err = rtpsec_keygen(suite, tx);
+    if (!err && base64_encode(rx_b64, 64, rx, kl) < 0)
         err = -ENOSPC;
-    if (!err && base64_encode(p->tx_key_b64, sizeof(p->tx_key_b64), tx, kl) < 0)
+    if (!err && base64_encode(tx_b64, 64, tx, kl) < 0)
         err = -ENOSPC;
     return err;
 }
@@ -483,6 +514,9 @@ static int check_join(struct confmgr *cm, struct meeting *m, const struct join_s
         return -EINVAL;
     if (m->pin[0] && (!spec->pin || strcmp(spec->pin, m->pin)))
         return -EPERM;
+    enum meeting_video v;
+    if (spec->video && (meeting_video_parse(m->video, &v) || v == VIDEO_OFF))
+        return -ENOMEDIUM;
     int err = confmgr_meeting_refresh(cm, m);
     if (err)
         return err;
@@ -491,57 +525,146 @@ static int check_join(struct confmgr *cm, struct meeting *m, const struct join_s
     return 0;
 }
 
-/* *fds_taken tells whether the sockets now belong to a session (closed with it, even on
- * failure) or are still the caller's. */
-static int start_session(struct confmgr *cm, struct meeting *m, struct participant *p,
-                         const struct join_spec *spec, int fd_rtp, int fd_rtcp, int *fds_taken)
+/* One media leg of a participant: its port pair's sockets become the session's. */
+struct leg {
+    int fd_rtp, fd_rtcp;
+    int has_recv, rtcp_mux;
+    struct udp_addr recv;
+    uint8_t pt;
+    uint32_t clock_rate;
+    unsigned tx_streams, rtx_cache;
+    char *rx_b64, *tx_b64;
+    struct pstats *stats;
+};
+
+/* On success the sockets belong to the session (closed with it); on failure, still the caller's.
+ */
+static int make_session(struct meeting *m, struct participant *p, const struct leg *l,
+                        struct session **out)
 {
     struct session_params sp;
     memset(&sp, 0, sizeof(sp));
-    sp.fd_rtp = fd_rtp;
-    sp.fd_rtcp = fd_rtcp;
+    sp.fd_rtp = l->fd_rtp;
+    sp.fd_rtcp = l->fd_rtcp;
     sp.suite = p->suite;
-    sp.has_recv = spec->has_recv;
-    sp.recv = spec->recv;
-    sp.rtcp_mux = spec->rtcp_mux;
-    sp.tx_pt = p->codec->pt;
-    sp.clock_rate = p->codec->clock_rate;
-    sp.stats = &p->stats;
+    sp.has_recv = l->has_recv;
+    sp.recv = l->recv;
+    sp.rtcp_mux = l->rtcp_mux;
+    sp.tx_pt = l->pt;
+    sp.clock_rate = l->clock_rate;
+    sp.tx_streams = l->tx_streams;
+    sp.rtx_cache = l->rtx_cache;
+    sp.stats = l->stats;
     sp.base = loop_base(worker_loop(m->worker));
     snprintf(sp.cname, sizeof(sp.cname), "%s@mcu", p->id);
-    int err = make_keys(p, sp.rx_key, sp.tx_key);
+    int err = make_keys(p->suite, l->rx_b64, l->tx_b64, sp.rx_key, sp.tx_key);
     uint8_t r[4];
     if (!err && getrandom(r, 4, 0) != 4)
         err = -EIO;
-    sp.tx_ssrc = (uint32_t)r[0] << 24 | (uint32_t)r[1] << 16 | (uint32_t)r[2] << 8 | r[3];
+    /* Leaves room for the extra streams' SSRCs (tx_ssrc + i) without wrapping. */
+    sp.tx_ssrc = ((uint32_t)r[0] << 24 | (uint32_t)r[1] << 16 | (uint32_t)r[2] << 8 | r[3]) &
+                 ~(uint32_t)(SESSION_MAX_STREAMS - 1);
     if (!err)
-        err = session_create(&p->session, &sp);
-    *fds_taken = !err;
+        err = session_create(out, &sp);
     memset(sp.rx_key, 0, sizeof(sp.rx_key));
     memset(sp.tx_key, 0, sizeof(sp.tx_key));
-    if (err)
-        return err;
+    return err;
+}
+
+static void close_fds(int *fds, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (fds[i] >= 0)
+            close(fds[i]);
+        fds[i] = -1;
+    }
+}
+
+/* Builds every media object of the participant and posts them to the worker in one op.
+ * fds: audio RTP, RTCP, video RTP, RTCP (-1 when no video); any not handed to a session is closed
+ * here on failure. */
+static int start_media(struct meeting *m, struct participant *p, const struct join_spec *spec,
+                       int *fds)
+{
     struct astream *as = NULL;
-    if (m->mode == MEETING_MIX) {
+    struct vstream *vin = NULL;
+    struct op *op = NULL;
+    struct leg la = {fds[0],     fds[1],        spec->has_recv,       spec->rtcp_mux,
+                     spec->recv, p->codec->pt,  p->codec->clock_rate, 1,
+                     0,          p->rx_key_b64, p->tx_key_b64,        &p->stats};
+    int err = make_session(m, p, &la, &p->session);
+    if (!err)
+        fds[0] = fds[1] = -1;
+    if (!err && spec->video) {
+        enum meeting_video v = VIDEO_OFF;
+        meeting_video_parse(m->video, &v);
+        struct leg lv = {fds[2],
+                         fds[3],
+                         spec->has_vrecv,
+                         spec->rtcp_mux,
+                         spec->vrecv,
+                         p->vcodec == VCODEC_H264 ? VIDEO_PT_H264 : VIDEO_PT_VP8,
+                         90000,
+                         meeting_video_streams(m),
+                         256,
+                         p->vrx_key_b64,
+                         p->vtx_key_b64,
+                         &p->vstats};
+        err = make_session(m, p, &lv, &p->vsession);
+        if (!err)
+            fds[2] = fds[3] = -1;
+        struct vstream_params vp = {(enum vcodec_id)p->vcodec, v == VIDEO_COMPOSITE};
+        if (!err)
+            err = vstream_create(&vin, &vp);
+    }
+    if (!err && m->mode == MEETING_MIX) {
         int pre = spec->preprocess < 0 ? m->preprocess : spec->preprocess;
         struct astream_params ap = {p->codec, pre, spec->level_ext_id};
         err = astream_create(&as, &ap);
     }
-    struct op *op = err ? NULL : mcu_calloc(1, sizeof(*op));
-    if (!op)
-        goto fail;
-    op->conf = m->conf;
-    op->session = p->session;
-    op->astream = as;
-    if (post(m->worker, op_add, op))
-        goto fail;
-    return 0;
-fail:
+    if (!err && !(op = mcu_calloc(1, sizeof(*op))))
+        err = -ENOMEM;
+    if (!err) {
+        *op = (struct op){.conf = m->conf,
+                          .session = p->session,
+                          .astream = as,
+                          .vsession = p->vsession,
+                          .vstream = vin};
+        if (post(m->worker, op_add, op))
+            err = -ENOMEM;
+    }
+    if (!err)
+        return 0;
     mcu_free(op);
     astream_destroy(&as);
-    /* The session was never handed over: closing it here is safe, and so are its fds. */
+    vstream_destroy(&vin);
+    /* Never handed over: closing them here is safe, and so are their sockets. */
     session_destroy(&p->session);
-    return err ? err : -ENOMEM;
+    session_destroy(&p->vsession);
+    close_fds(fds, 4);
+    return err;
+}
+
+static void release_pair(struct confmgr *cm, uint16_t port)
+{
+    if (port)
+        cm->pair_used[(port - cm->first_port) / 2] = 0;
+}
+
+static int init_record(struct confmgr *cm, struct participant *p, const struct join_spec *spec)
+{
+    int err = random_id(p->id, 'p');
+    copy_str(p->name, sizeof(p->name), spec->name);
+    p->suite = spec->suite;
+    p->codec = spec->codec ? spec->codec : &acodec_opus;
+    p->gain_pct = 100;
+    p->has_recv = spec->has_recv;
+    p->recv = spec->recv;
+    p->joined_unix = cm->now();
+    p->vcodec = spec->vcodec;
+    p->has_vrecv = spec->video && spec->has_vrecv;
+    p->vrecv = spec->vrecv;
+    return err;
 }
 
 int confmgr_join(struct confmgr *cm, struct meeting *m, const struct join_spec *spec,
@@ -553,31 +676,23 @@ int confmgr_join(struct confmgr *cm, struct meeting *m, const struct join_spec *
     struct participant *p = mcu_calloc(1, sizeof(*p));
     if (!p)
         return -ENOMEM;
-    err = random_id(p->id, 'p');
-    copy_str(p->name, sizeof(p->name), spec->name);
-    p->suite = spec->suite;
-    p->codec = spec->codec ? spec->codec : &acodec_opus;
-    p->gain_pct = 100;
-    p->has_recv = spec->has_recv;
-    p->recv = spec->recv;
-    p->joined_unix = cm->now();
-    int fd_rtp = -1, fd_rtcp = -1;
+    err = init_record(cm, p, spec);
+    int fds[4] = {-1, -1, -1, -1};
     if (!err)
-        err = alloc_pair(cm, cm->p.media_ip, &fd_rtp, &fd_rtcp, &p->port);
-    if (err) {
-        mcu_free(p);
-        return err;
+        err = alloc_pair(cm, cm->p.media_ip, &fds[0], &fds[1], &p->port);
+    if (!err && spec->video) {
+        err = alloc_pair(cm, cm->p.media_ip, &fds[2], &fds[3], &p->vport);
+        if (err)
+            p->vport = 0;
     }
-    int fds_taken = 0;
-    err = start_session(cm, m, p, spec, fd_rtp, fd_rtcp, &fds_taken);
+    if (!err)
+        err = start_media(m, p, spec, fds);
     if (err) {
-        if (!fds_taken) {
-            close(fd_rtp);
-            close(fd_rtcp);
-        }
-        cm->pair_used[(p->port - cm->first_port) / 2] = 0;
+        close_fds(fds, 4);
+        release_pair(cm, p->port);
+        release_pair(cm, p->vport);
         mcu_free(p);
-        return err == -ENOMEM ? err : -EIO;
+        return err == -ENOMEM || err == -EADDRNOTAVAIL ? err : -EIO;
     }
     p->next = m->participants;
     m->participants = p;
@@ -714,16 +829,18 @@ int confmgr_leave(struct confmgr *cm, struct meeting *m, struct participant *p)
     if (cm->p.store)
         store_history_add(cm->p.store, m->id, p->id, p->name, "leave", cm->now());
     emit(cm, m, p, "leave", 1);
-    unsigned pair = (unsigned)(p->port - cm->first_port) / 2;
     *pp = p->next;
+    release_pairs(cm, p); /* before the post: after it, the worker owns the record */
     if (post(m->worker, op_remove, op)) {
         p->next = *pp;
         *pp = p;
+        cm->pair_used[(p->port - cm->first_port) / 2] = 1;
+        if (p->vport)
+            cm->pair_used[(p->vport - cm->first_port) / 2] = 1;
         mcu_free(op);
         return -ENOMEM;
     }
     m->nparticipants--;
-    cm->pair_used[pair] = 0;
     return 0;
 }
 

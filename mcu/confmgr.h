@@ -31,6 +31,7 @@ struct meeting_spec {
     const char *tz;    /* NULL = "UTC" */
     const char *owner; /* NULL = "" */
     const char *video, *layout;
+    int video_w, video_h, video_kbps; /* 0 = defaults (meeting.h) */
 };
 
 struct join_spec {
@@ -44,6 +45,10 @@ struct join_spec {
     int preprocess;   /* SpeexDSP denoise + AGC on this participant's audio: 1, 0, or -1 for the
                          meeting's setting */
     int level_ext_id; /* RFC 6464 extension id the client sends, 0 = none */
+    int video;        /* the participant sends and receives video with vcodec */
+    int vcodec;       /* enum vcodec_id */
+    int has_vrecv;    /* where it receives video (forward mode: stream i at port + 2i) */
+    struct udp_addr vrecv;
 };
 
 int confmgr_create(struct confmgr **out, const struct confmgr_params *p);
@@ -72,7 +77,8 @@ int confmgr_meeting_cancel(struct confmgr *cm, struct meeting *m);
 
 /* Errors: -EPERM wrong or missing PIN; -EAGAIN not open yet (see m->start_unix);
  * -ESHUTDOWN ended or cancelled; -EUSERS full; -EADDRNOTAVAIL no free port pair;
- * -ENOMEM; -EIO socket or SRTP set-up failed. */
+ * -ENOMEDIUM video asked of a meeting whose video is off; -ENOMEM; -EIO socket or SRTP set-up
+ * failed. */
 int confmgr_join(struct confmgr *cm, struct meeting *m, const struct join_spec *spec,
                  struct participant **out);
 struct participant *confmgr_participant_find(struct meeting *m, const char *id);
