@@ -123,3 +123,39 @@ check() {
     exit ok ? 0 : 1 }' || fail "$4: $1 is not $2 $3"
   echo "ok: $4 ($1 $2 $3)"
 }
+
+# Send a solid COLOUR (FFmpeg colour name) as video over SRTP, 320x180 at 15 fps, with a short
+# GOP so receivers that start late get a keyframe soon. CODEC: vp8 (payload type 96) or h264 (97).
+start_video_sender() { # HOST PORT KEY COLOUR SECONDS CODEC
+  local enc=(-c:v libvpx -deadline realtime -cpu-used -6 -g 15 -b:v 300k) pt=96
+  [[ $6 == h264 ]] && enc=(-c:v libx264 -preset ultrafast -tune zerolatency -g 15 -b:v 300k) pt=97
+  ffmpeg -nostdin -loglevel error -re -f lavfi -i "color=c=$4:s=320x180:r=15:d=$5" \
+    -pix_fmt yuv420p "${enc[@]}" -f rtp -payload_type "$pt" \
+    -srtp_out_suite AES_CM_128_HMAC_SHA1_80 -srtp_out_params "$3" "srtp://$1:$2?rtcpport=$2" \
+    >"$WORK/vsender-$4.log" 2>&1 &
+  PIDS+=($!)
+}
+
+# Receive video streams described by SDP into raw yuv420p files OUT.0, OUT.1, ... (one per
+# video stream), for SECONDS from the first packet; each stream is scaled to WxH so a checker
+# can read frames at a known size.
+start_video_receiver() { # SDP OUT SECONDS W H NSTREAMS
+  local maps=() i
+  for ((i = 0; i < $6; i++)); do
+    maps+=(-map "0:v:$i" -vf "scale=$4:$5" -f rawvideo -pix_fmt yuv420p -y "$2.$i")
+  done
+  timeout -k 5 $(($3 + 20)) ffmpeg -nostdin -loglevel error -threads 1 \
+    -protocol_whitelist file,udp,rtp,srtp -i "$1" -t "$3" "${maps[@]}" >"$2.log" 2>&1 &
+  PIDS+=($!)
+}
+
+# Is "Y U V" within TOL of the expected "Y U V"? near ACTUAL EXPECTED TOL WHAT
+near() {
+  awk -v a="$1" -v e="$2" -v t="$3" 'BEGIN { split(a, x, " "); split(e, y, " ")
+    for (i = 1; i <= 3; i++) { d = x[i] - y[i]; if (d < -t || d > t) exit 1 } }' ||
+    fail "$4: got YUV $1, expected $2 within $3"
+  echo "ok: $4 (YUV $1 ~ $2)"
+}
+
+# BT.601 limited-range YUV of FFmpeg's colour names, as its yuv420p conversion gives them.
+declare -A YUV=([red]="81 90 240" [lime]="145 54 34" [blue]="41 240 110" [white]="235 128 128")
