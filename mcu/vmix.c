@@ -33,6 +33,7 @@ struct venc_slot {
     uint64_t last_key_frame; /* frame_no of the last keyframe */
     int have_key;
     uint64_t encoded_frame; /* frame_no encoded last, to encode once per compose */
+    uint64_t used_frame;    /* frame_no it was last asked for */
     int encoded;
     uint16_t picture_id;
     struct vmix_out out;
@@ -178,6 +179,12 @@ int vmix_compose(struct vmix *v, const struct vframe *const *pics, unsigned n, i
     for (unsigned i = 0; i < n && !err; i++)
         err = draw_tile(v, &v->tiles[i], pics[i]);
     v->frame_no++;
+    /* An encoder nobody has asked for in a while goes (its receivers left): it would otherwise
+     * keep its buffers for the meeting's life. */
+    for (unsigned i = 0; i < NCODECS; i++) {
+        if (v->enc[i].enc && v->frame_no - v->enc[i].used_frame > (uint64_t)v->p.fps * 5)
+            drop_slot(&v->enc[i]);
+    }
     return err;
 }
 
@@ -250,6 +257,7 @@ int vmix_encode(struct vmix *v, enum vcodec_id codec, const struct vmix_out **ou
     if ((unsigned)codec >= NCODECS)
         return -EINVAL;
     struct venc_slot *e = &v->enc[codec];
+    e->used_frame = v->frame_no;
     if (e->encoded && e->encoded_frame == v->frame_no) {
         *out = &e->out;
         return e->out.n ? 0 : -EAGAIN;

@@ -151,6 +151,11 @@ static void test_encode_shared(void **state)
     assert_true(first_key == gap);
     assert_true(keys <= 30 / gap + 1);
     assert_true(keys >= 30 / gap - 1);
+    /* Nobody asked for H.264 for 5 s: its encoder went, so the next one starts on a keyframe. */
+    for (int t = 0; t < 30 * 5 + 1; t++)
+        assert_int_equal(vmix_compose(v, in, 1, -1), 0);
+    assert_int_equal(vmix_encode(v, VCODEC_H264, &h), 0);
+    assert_true(h->keyframe);
     vmix_drop_encoder(v, VCODEC_H264);
     vframe_free(&pic);
     vmix_destroy(&v);
