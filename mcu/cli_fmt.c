@@ -190,9 +190,15 @@ void fmt_meeting(FILE *out, const json_t *m)
     fputs("  audio         ", out);
     fmt_put_clean(out, fmt_get_str(m, "mode", "?"));
     fputs("\n  video         ", out);
-    fmt_put_clean(out, fmt_get_str(m, "video", "?"));
-    fputs(", layout ", out);
-    fmt_put_clean(out, fmt_get_str(m, "layout", "?"));
+    const char *video = fmt_get_str(m, "video", "?");
+    fmt_put_clean(out, video);
+    if (strcmp(video, "composite") == 0) {
+        fputs(", layout ", out);
+        fmt_put_clean(out, fmt_get_str(m, "layout", "?"));
+        fputs(", ", out);
+        fmt_put_clean(out, fmt_get_str(m, "resolution", "?"));
+        fprintf(out, " at %.0f kbit/s", get_num(m, "video_kbps"));
+    }
     fputc('\n', out);
 }
 
@@ -349,12 +355,19 @@ static void print_sender(FILE *out, const char *kind, const json_t *media, const
 
 static void print_receiver(FILE *out, const json_t *reply, const char *sdp_path, bool has_recv)
 {
-    const char *outfile = json_object_get(reply, "video") ? "out.mkv" : "out.wav";
+    const json_t *video = json_object_get(reply, "video");
     fputs("Receive what the server sends you (start this before sending):\n"
           "  ffmpeg -protocol_whitelist file,udp,rtp,srtp -i ",
           out);
     fmt_shell_word(out, sdp_path ? sdp_path : "recv.sdp");
-    fprintf(out, " %s\n", outfile);
+    /* -map 0: every stream of the SDP, not just FFmpeg's pick of one audio and one video. */
+    fputs(video ? " -map 0 out.mkv\n" : " out.wav\n", out);
+    double streams = get_num(video, "streams");
+    if (streams > 1)
+        fprintf(out,
+                "  Video comes as up to %.0f streams (the most recently active others), one per\n"
+                "  port from your --video-recv port up in steps of 2, as the SDP lists them.\n",
+                streams);
     if (!has_recv)
         fputs("  Without --recv the server answers to the source of your first packet, but\n"
               "  FFmpeg sends and receives on different sockets: join with --recv HOST:PORT to\n"
