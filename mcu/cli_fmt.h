@@ -20,6 +20,7 @@ enum cli_opt_type {
     OPT_UNTIL,    /* ISO-8601; a bare date means the end of that day, UTC */
     OPT_URL,      /* http://HOST[:PORT][/PREFIX] */
     OPT_OUTFILE,  /* a file mcuctl writes; its folder must be writable */
+    OPT_SIZE,     /* WIDTHxHEIGHT, even */
 };
 
 struct cli_opt {
@@ -102,5 +103,9 @@ struct join_asked {
 
 /* The join answer: where to send, with which key, and ready-to-paste FFmpeg commands. */
 void fmt_join(FILE *out, const json_t *reply, const struct join_asked *asked);
+
+/* 0 when v is a good value for option o, else -EINVAL and a sentence for the user in why
+ * (cli_value.c). */
+int cli_check_value(const struct cli_opt *o, const char *v, char *why, size_t cap);
 
 #endif
