@@ -126,11 +126,11 @@ check() {
 
 # Send a solid COLOUR (FFmpeg colour name) as video over SRTP, 320x180 at 15 fps, with a short
 # GOP so receivers that start late get a keyframe soon. CODEC: vp8 (payload type 96) or h264 (97).
-start_video_sender() { # HOST PORT KEY COLOUR SECONDS CODEC
+start_video_sender() { # HOST PORT KEY COLOUR SECONDS CODEC [SSRC]
   local enc=(-c:v libvpx -deadline realtime -cpu-used -6 -g 15 -b:v 300k) pt=96
   [[ $6 == h264 ]] && enc=(-c:v libx264 -preset ultrafast -tune zerolatency -g 15 -b:v 300k) pt=97
   ffmpeg -nostdin -loglevel error -re -f lavfi -i "color=c=$4:s=320x180:r=15:d=$5" \
-    -pix_fmt yuv420p "${enc[@]}" -f rtp -payload_type "$pt" \
+    -pix_fmt yuv420p "${enc[@]}" -f rtp -payload_type "$pt" -ssrc "${7:-$((RANDOM + 1))}" -seq 1 \
     -srtp_out_suite AES_CM_128_HMAC_SHA1_80 -srtp_out_params "$3" "srtp://$1:$2?rtcpport=$2" \
     >"$WORK/vsender-$4.log" 2>&1 &
   PIDS+=($!)

@@ -30,12 +30,21 @@ for c in "${COLOURS[@]}"; do
     >"$WORK/$c.json" || fail "join $c"
   i=$((i + 1))
 done
+i=0
 for c in "${COLOURS[@]}"; do
   port=$(jq -r .video.port "$WORK/$c.json")
   key=$(jq -r .video.srtp_key "$WORK/$c.json")
   check "$(jq -r .video.payload_type "$WORK/$c.json")" "==" "$([[ ${CODEC[$c]} == h264 ]] && echo 97 || echo 96)" "$c's payload type"
-  start_video_sender 127.0.0.1 "$port" "$key" "$c" "$SECS" "${CODEC[$c]}"
+  start_video_sender 127.0.0.1 "$port" "$key" "$c" "$SECS" "${CODEC[$c]}" $((1000 + i))
+  i=$((i + 1))
 done
+
+# Mid-call, throw hostile packets at red's video port; the replay reuses sequence number 11 of
+# red's SSRC (its sender starts at 1 and has sent more than that within the second).
+sleep 1
+"$TOOLS/badinput" "127.0.0.1:$(jq -r .video.port "$WORK/red.json")" \
+  "$(jq -r .video.srtp_key "$WORK/red.json")" 1000 11 >"$WORK/attack.txt" || fail "badinput failed"
+sent() { awk -v k="$1" '$1 == k { print $2 }' "$WORK/attack.txt"; }
 
 # Late joiner: joins after the others are up. FFmpeg takes a while to start (and never asks
 # for a keyframe), so the clock runs from when its port is bound: the server must get a
@@ -83,5 +92,11 @@ for c in "${COLOURS[@]}"; do
   check "$f" ">" 20 "frames the server decoded from $c"
 done
 check "$(mcuctl --json show "$MEETING" | jq -r '.media.video_frames // 0')" ">" 60 "canvases encoded"
+# The attack was counted on red's video port, and the pictures above survived it.
+vstat() { jq -r --arg n "$1" ".participants[] | select(.name == \$n) | .video.stats.$2" "$WORK/parts.json"; }
+check "$(vstat red rx_malformed)" ">=" "$(sent malformed)" "malformed packets counted on red's video"
+check "$(vstat red rx_auth_fail)" ">=" "$(sent auth_fail)" "wrong-key packets counted on red's video"
+check "$(vstat red rx_replay)" ">=" "$(sent replay)" "replayed packet counted on red's video"
+check "$(vstat lime rx_auth_fail)" "==" 0 "nothing counted on lime's video"
 stop_server
 echo PASS
