@@ -36,7 +36,7 @@ struct member {
     uint8_t vkey_wait;       /* composite: no delta frame before its first keyframe */
     uint32_t vts_base;       /* composite: its video timestamp line's origin */
     uint64_t vjoin_us;       /* when its video started */
-    uint64_t vkey_sent_us;   /* composite: when it was last sent a keyframe */
+    uint64_t vkey_sent_us;   /* composite: when its last start-up keyframe was asked for */
     uint64_t last_active_us; /* last heard talking (or sending audio): ranks the last-N */
     struct vslot slot[SESSION_MAX_STREAMS];
 };
@@ -69,6 +69,7 @@ struct conference {
     struct event *vtick;
     int vticking;
     uint64_t vdeadline_us;
+    uint64_t vscene; /* composite: what the last canvas showed, to skip unchanged ones */
 };
 
 void conf_mark_dirty(struct conference *c, struct session *s, int became_nonempty);

@@ -18,10 +18,12 @@
 #define FWD_TICK_US    200000u  /* forward mode: how often the last-N is re-ranked */
 #define VIDEO_CLOCK_HZ 90000u
 /* A receiver's first keyframe is easily lost: its client may not listen yet (FFmpeg binds its
- * port only after reading the SDP the join returned) and most clients (FFmpeg again) never send a
- * PLI. So a new receiver gets a keyframe every KEY_RETRY_US during its first STARTUP_US; the
- * encoder's own rate limit (VMIX_KEY_INTERVAL_MS) still bounds what everyone else pays. */
-#define STARTUP_US   2000000u
+ * port only after reading the SDP the join returned, 0.4-2 s later, more on a busy machine) and
+ * such clients never send a PLI. So a new receiver that has sent no RTCP (a client that reports
+ * will also ask) gets a keyframe every KEY_RETRY_US during its first STARTUP_US: about a dozen
+ * extra keyframes per join for everyone, against a picture that would otherwise wait for the
+ * encoder's next periodic keyframe. */
+#define STARTUP_US   4000000u
 #define KEY_RETRY_US 300000u
 
 static uint8_t video_pt(enum vcodec_id codec)
@@ -204,8 +206,11 @@ static void assign_slots(struct conference *c, uint64_t now)
 static void send_canvas(struct conference *c, struct member *r, uint64_t now)
 {
     enum vcodec_id codec = vstream_codec(r->vin);
-    if (now - r->vjoin_us < STARTUP_US && now - r->vkey_sent_us >= KEY_RETRY_US)
+    if (now - r->vjoin_us < STARTUP_US && now - r->vkey_sent_us >= KEY_RETRY_US && !r->vkey_wait &&
+        pstat_get(&session_stats(r->vs)->rx_rtcp) == 0) {
         vmix_request_key(c->vmix, codec);
+        r->vkey_sent_us = now; /* the next one counts from this request */
+    }
     const struct vmix_out *out;
     int err = vmix_encode(c->vmix, codec, &out);
     if (err) {
@@ -217,9 +222,9 @@ static void send_canvas(struct conference *c, struct member *r, uint64_t now)
         vmix_request_key(c->vmix, codec); /* granted within VMIX_KEY_INTERVAL_MS */
         return;
     }
-    r->vkey_wait = 0;
-    if (out->keyframe)
+    if (r->vkey_wait)
         r->vkey_sent_us = now;
+    r->vkey_wait = 0;
     unsigned fps = (unsigned)(c->p.video_fps ? c->p.video_fps : MEETING_VIDEO_FPS);
     uint32_t ts = r->vts_base + (uint32_t)(out->frame_no * VIDEO_CLOCK_HZ / fps);
     for (unsigned k = 0; k < out->n; k++) {
@@ -230,11 +235,19 @@ static void send_canvas(struct conference *c, struct member *r, uint64_t now)
     }
 }
 
+/* A fingerprint of what the canvas would show: who is on it, where, and how many frames each
+ * has decoded. Equal fingerprints mean an identical canvas. */
+static uint64_t scene_mix(uint64_t h, uint64_t v)
+{
+    return (h ^ v) * 0x100000001b3ull;
+}
+
 static void compose_and_send(struct conference *c, uint64_t now)
 {
     const struct vframe *pics[VMIX_MAX_TILES];
     int speaker = -1, active = c->amix ? amix_active_speaker(c->amix) : -1;
     unsigned n = 0;
+    uint64_t scene = 0xcbf29ce484222325ull;
     for (unsigned i = 0; i < c->hi && n < VMIX_MAX_TILES; i++) {
         struct member *m = &c->m[i];
         uint64_t rx = m->used && m->vin ? vstream_last_rx_us(m->vin) : 0;
@@ -242,8 +255,17 @@ static void compose_and_send(struct conference *c, uint64_t now)
             continue;
         if ((int)i == active)
             speaker = (int)n;
+        struct vstream_stats st;
+        vstream_get_stats(m->vin, &st);
+        scene = scene_mix(scene_mix(scene, i), st.frames);
         pics[n++] = vstream_picture(m->vin);
     }
+    scene = scene_mix(scene_mix(scene, n), (uint64_t)(speaker + 1));
+    /* Nothing new to show and no keyframe owed: no canvas this tick. Senders at 15 fps halve
+     * the encodes of a 30 fps canvas; a still room costs almost nothing. */
+    if (scene == c->vscene && !vmix_key_pending(c->vmix))
+        return;
+    c->vscene = scene;
     if (vmix_compose(c->vmix, pics, n, speaker))
         return;
     unsigned encodes[2] = {0, 0};

@@ -67,6 +67,7 @@ struct session {
     struct udp_addr recv_at[SESSION_MAX_STREAMS]; /* with has_recv: stream i's destination */
     struct rtx_entry *rtx;                        /* rtx_mask + 1 entries, or NULL */
     unsigned rtx_mask;
+    unsigned rtx_shift; /* stream i owns the slots whose low rtx_shift bits are i */
 };
 
 static void on_readable(evutil_socket_t fd, short what, void *arg);
@@ -93,11 +94,15 @@ int session_create(struct session **out, const struct session_params *p)
     s->tx = mcu_malloc(sizeof(*s->tx));
     int err = s->tx ? 0 : -ENOMEM;
     if (!err && p->rtx_cache) {
-        unsigned n = 1;
+        unsigned streams = p->tx_streams ? p->tx_streams : 1, shift = 0;
+        while ((1u << shift) < streams)
+            shift++;
+        unsigned n = 1u << shift; /* at least one slot per stream */
         while (n < p->rtx_cache)
             n <<= 1;
         s->rtx = mcu_calloc(n, sizeof(*s->rtx));
         s->rtx_mask = n - 1;
+        s->rtx_shift = shift;
         err = s->rtx ? 0 : -ENOMEM;
     }
     if (!err)
@@ -264,6 +269,16 @@ static void keyframe_requested(struct session *s, uint32_t media_ssrc)
 
 static const struct udp_addr *stream_dst(const struct session *s, unsigned i);
 
+/* The cache slot of `stream`'s packet `seq`. The cache is split among the streams: indexed by
+ * sequence number alone, streams evicted each other's packets, since their sequence lines start
+ * at random points and two streams whose numbers were close (modulo the cache size) overwrote
+ * each other's newest entries, so NACKs found nothing however big the cache. Now each stream
+ * keeps its own last (cache size >> rtx_shift) packets whatever the others send. */
+static struct rtx_entry *rtx_slot(const struct session *s, unsigned stream, uint16_t seq)
+{
+    return &s->rtx[(((unsigned)seq << s->rtx_shift) | stream) & s->rtx_mask];
+}
+
 static void answer_nack(struct session *s, uint32_t media_ssrc, const uint16_t *seqs, unsigned n)
 {
     int i = stream_of(s, media_ssrc);
@@ -271,7 +286,7 @@ static void answer_nack(struct session *s, uint32_t media_ssrc, const uint16_t *
         return;
     pstat_add(&s->st->rx_nack, n);
     for (unsigned k = 0; s->rtx && k < n; k++) {
-        const struct rtx_entry *e = &s->rtx[seqs[k] & s->rtx_mask];
+        const struct rtx_entry *e = rtx_slot(s, (unsigned)i, seqs[k]);
         if (!e->len || e->seq != seqs[k] || e->ssrc != media_ssrc)
             continue; /* too old: the receiver will ask for a keyframe */
         uint8_t *slot = udp_tx_slot(s->tx);
@@ -309,8 +324,12 @@ static void handle_rtcp(struct session *s, uint8_t *buf, size_t len, const struc
             answer_nack(s, pkt.u.nack.media_ssrc, pkt.u.nack.seq, pkt.u.nack.nseq);
         else if (pkt.type == RTCP_PSFB && pkt.count == RTCP_FB_PLI)
             keyframe_requested(s, pkt.u.pli.media_ssrc);
-        else if (pkt.type == RTCP_PSFB && pkt.count == RTCP_FB_FIR && pkt.u.fir.n)
-            keyframe_requested(s, pkt.u.fir.ssrc[0]);
+        else if (pkt.type == RTCP_PSFB && pkt.count == RTCP_FB_FIR)
+            /* One FIR may address several media senders, one FCI entry each (RFC 5104
+             * 4.3.1.2): checking only the first entry missed requests for our streams listed
+             * after another sender's SSRC, or for a second stream of ours. */
+            for (unsigned k = 0; k < pkt.u.fir.n; k++)
+                keyframe_requested(s, pkt.u.fir.ssrc[k]);
     }
 }
 
@@ -522,7 +541,7 @@ static int commit_rtp(struct session *s, unsigned stream, uint8_t *slot, size_t 
     struct txstream *o = &s->out[stream];
     udp_tx_commit(s->tx, len, stream_dst(s, stream));
     if (s->rtx && len <= sizeof(s->rtx[0].buf)) {
-        struct rtx_entry *e = &s->rtx[seq & s->rtx_mask];
+        struct rtx_entry *e = rtx_slot(s, stream, seq);
         e->ssrc = o->ssrc;
         e->seq = seq;
         e->stream = (uint8_t)stream;

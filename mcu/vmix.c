@@ -193,6 +193,15 @@ void vmix_request_key(struct vmix *v, enum vcodec_id codec)
     v->enc[codec].want_key = 1;
 }
 
+int vmix_key_pending(const struct vmix *v)
+{
+    for (unsigned i = 0; i < NCODECS; i++) {
+        if (v->enc[i].enc && v->enc[i].want_key)
+            return 1;
+    }
+    return 0;
+}
+
 void vmix_drop_encoder(struct vmix *v, enum vcodec_id codec)
 {
     drop_slot(&v->enc[codec]);
@@ -205,7 +214,8 @@ static int open_encoder(struct vmix *v, struct venc_slot *e, enum vcodec_id code
         .height = v->p.height,
         .fps = v->p.fps,
         .bitrate_kbps = v->p.kbps,
-        .keyint = v->p.fps * 10,
+        .keyint =
+            v->p.fps * 5, /* a receiver that lost its keyframe and cannot ask waits at most this */
         .threads = 1,
     };
     int err = venc_create(&e->enc, codec, &ep);

@@ -55,6 +55,8 @@ int vmix_compose(struct vmix *v, const struct vframe *const *pics, unsigned n, i
 #define VMIX_KEY_INTERVAL_MS 300
 int vmix_encode(struct vmix *v, enum vcodec_id codec, const struct vmix_out **out);
 void vmix_request_key(struct vmix *v, enum vcodec_id codec);
+/* Is a keyframe asked for and not yet given, for any codec? */
+int vmix_key_pending(const struct vmix *v);
 /* Drop the encoder of a codec nobody receives any more. */
 void vmix_drop_encoder(struct vmix *v, enum vcodec_id codec);
 

@@ -6,7 +6,7 @@
 source "$(dirname "$0")/lib.sh" "$1" "$2"
 need ffmpeg curl jq ss awk
 
-W=640 H=360 SECS=8
+W=640 H=360 SECS=12
 start_server
 MEETING=$(mcuctl --json schedule --title "e2e composite" --start now --video composite \
   --layout grid --resolution ${W}x$H --video-kbps 800 | jq -r .id)
@@ -63,7 +63,10 @@ timeout 10 ffmpeg -nostdin -loglevel error -threads 1 \
 late_pid=$!
 wait_udp_bound "$LATE_V"
 t1=$(date +%s%N)
-wait "$late_pid" || fail "late receiver: $(cat "$WORK/late.log")"
+if ! wait "$late_pid"; then
+  mcuctl --json participants "$MEETING" | jq -c '.participants[] | {name, video}' >&2 || true
+  fail "late receiver: $(head -5 "$WORK/late.log")"
+fi
 t2=$(date +%s%N)
 [[ -s $WORK/late.yuv ]] || fail "the late joiner decoded nothing"
 echo "late joiner: FFmpeg bound its port $(((t1 - t0) / 1000000)) ms after the join"
