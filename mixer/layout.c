@@ -28,11 +28,13 @@ static int ceil_sqrt(int n)
     return c;
 }
 
-/* n equal cells in an area: rows of `cols`, the last (short) row centred. */
+/* n equal cells in an area: a square grid of cols x cols (1, 2x2, 3x3, 4x4, ...), so every cell
+ * has the canvas's shape; the rows in use are centred vertically and the last (short) row
+ * horizontally. */
 static int grid(int x0, int y0, int w, int h, int n, struct layout_rect *out)
 {
     int cols = ceil_sqrt(n), rows = (n + cols - 1) / cols;
-    int cw = even_down(w / cols), ch = even_down(h / rows);
+    int cw = even_down(w / cols), ch = even_down(h / cols);
     if (cw < 2 || ch < 2)
         return -EINVAL;
     int top = y0 + even_down((h - rows * ch) / 2);

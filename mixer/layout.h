@@ -8,7 +8,7 @@
 #define LAYOUT_MAX_TILES 64
 
 enum layout_kind {
-    LAYOUT_GRID,    /* equal cells, rows of ceil(sqrt(n)) columns, last row centred */
+    LAYOUT_GRID,    /* a square grid of ceil(sqrt(n))^2 equal cells, used rows centred */
     LAYOUT_SPEAKER, /* the active speaker large on top, the others in a strip below */
 };
 

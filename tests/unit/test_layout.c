@@ -42,6 +42,19 @@ static void test_grid_all_sizes(void **state)
     /* Three tiles: two on top, the third centred below. */
     assert_int_equal(layout_compute(LAYOUT_GRID, 1280, 720, 3, -1, r), 3);
     assert_int_equal(r[2].x, 320);
+    /* Two tiles: cells of a 2x2 grid (the canvas's shape), one row centred vertically. */
+    assert_int_equal(layout_compute(LAYOUT_GRID, 1280, 720, 2, -1, r), 2);
+    assert_int_equal(r[0].w, 640);
+    assert_int_equal(r[0].h, 360);
+    assert_int_equal(r[0].y, 180);
+    assert_int_equal(r[1].x, 640);
+    /* Five to nine tiles: 3x3; ten: 4x4. */
+    assert_int_equal(layout_compute(LAYOUT_GRID, 1280, 720, 5, -1, r), 5);
+    assert_int_equal(r[0].w, 426);
+    assert_int_equal(r[0].h, 240);
+    assert_int_equal(layout_compute(LAYOUT_GRID, 1280, 720, 10, -1, r), 10);
+    assert_int_equal(r[0].w, 320);
+    assert_int_equal(r[0].h, 180);
 }
 
 static void test_speaker(void **state)
