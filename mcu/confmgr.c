@@ -525,6 +525,8 @@ static int check_join(struct confmgr *cm, struct meeting *m, const struct join_s
     return 0;
 }
 
+#define RTX_PER_STREAM 128
+
 /* One media leg of a participant: its port pair's sockets become the session's. */
 struct leg {
     int fd_rtp, fd_rtcp;
@@ -598,17 +600,11 @@ static int start_media(struct meeting *m, struct participant *p, const struct jo
     if (!err && spec->video) {
         enum meeting_video v = VIDEO_OFF;
         meeting_video_parse(m->video, &v);
-        struct leg lv = {fds[2],
-                         fds[3],
-                         spec->has_vrecv,
-                         spec->rtcp_mux,
-                         spec->vrecv,
-                         p->vcodec == VCODEC_H264 ? VIDEO_PT_H264 : VIDEO_PT_VP8,
-                         90000,
+        struct leg lv = {fds[2], fds[3], spec->has_vrecv, spec->rtcp_mux, spec->vrecv,
+                         p->vcodec == VCODEC_H264 ? VIDEO_PT_H264 : VIDEO_PT_VP8, 90000,
                          meeting_video_streams(m),
-                         256,
-                         p->vrx_key_b64,
-                         p->vtx_key_b64,
+                         /* ~0.7 s of each stream at 1.5 Mbit/s, for NACKs */
+                         RTX_PER_STREAM * meeting_video_streams(m), p->vrx_key_b64, p->vtx_key_b64,
                          &p->vstats};
         err = make_session(m, p, &lv, &p->vsession);
         if (!err)

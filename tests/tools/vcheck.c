@@ -1,7 +1,8 @@
 /* vcheck: the colours of boxes in the last complete frame of a raw yuv420p file.
- *   vcheck FILE W H [X Y BW BH]...
- * prints "frames N" and then, per box, "Y U V" (means, rounded): what a composite test compares
- * with the colours its senders sent. Boxes must lie inside the frame and have even X and Y. */
+ *   vcheck [--frame N] FILE W H [X Y BW BH]...
+ * prints "frames N" and then, per box, "Y U V" (means, rounded) of the last frame (or frame N,
+ * counted from 0; past the end: the last): what a composite test compares with the colours its
+ * senders sent. Boxes must lie inside the frame and have even X and Y. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,15 @@ static double box_mean(const unsigned char *plane, long stride, long x, long y, 
 
 int main(int argc, char **argv)
 {
-    long w, h;
+    long w, h, want = -1;
+    if (argc > 2 && !strcmp(argv[1], "--frame")) {
+        if (num(argv[2], 0, 1000000, &want)) {
+            fprintf(stderr, "vcheck: --frame takes a frame number\n");
+            return 2;
+        }
+        argv += 2;
+        argc -= 2;
+    }
     if (argc < 4 || (argc - 4) % 4 || num(argv[2], 2, 8192, &w) || num(argv[3], 2, 8192, &h) ||
         (w | h) & 1) {
         fprintf(stderr, "usage: vcheck FILE W H [X Y BW BH]...  (W, H even)\n");
@@ -44,7 +53,8 @@ int main(int argc, char **argv)
     if (frames == 0)
         return 1;
     unsigned char *buf = malloc((size_t)fsize);
-    if (!buf || fseek(f, (frames - 1) * fsize, SEEK_SET) ||
+    long pick = want >= 0 && want < frames ? want : frames - 1;
+    if (!buf || fseek(f, pick * fsize, SEEK_SET) ||
         fread(buf, 1, (size_t)fsize, f) != (size_t)fsize) {
         fprintf(stderr, "vcheck: cannot read the last frame\n");
         return 1;
