@@ -74,6 +74,17 @@ static void on_readable(evutil_socket_t fd, short what, void *arg);
 static void on_report_timer(evutil_socket_t fd, short what, void *arg);
 static void send_rtcp_compound(struct session *s, int bye);
 
+/* The next free send buffer, flushing the queue when it is full. */
+static uint8_t *tx_slot(struct session *s)
+{
+    uint8_t *slot = udp_tx_slot(s->tx);
+    if (!slot) {
+        session_flush(s);
+        slot = udp_tx_slot(s->tx);
+    }
+    return slot;
+}
+
 static uint32_t rand32(void)
 {
     uint32_t v = 0;
@@ -289,11 +300,7 @@ static void answer_nack(struct session *s, uint32_t media_ssrc, const uint16_t *
         const struct rtx_entry *e = rtx_slot(s, (unsigned)i, seqs[k]);
         if (!e->len || e->seq != seqs[k] || e->ssrc != media_ssrc)
             continue; /* too old: the receiver will ask for a keyframe */
-        uint8_t *slot = udp_tx_slot(s->tx);
-        if (!slot) {
-            session_flush(s);
-            slot = udp_tx_slot(s->tx);
-        }
+        uint8_t *slot = tx_slot(s);
         memcpy(slot, e->buf, e->len);
         udp_tx_commit(s->tx, e->len, stream_dst(s, e->stream));
         pstat_add(&s->st->tx_rtx, 1);
@@ -399,17 +406,14 @@ static int build_report(struct session *s, struct rtcp_writer *w, uint64_t now)
     return rtcp_write_rr(w, s->p.tx_ssrc, &rb, nrb);
 }
 
-enum rtcp_extra { EXTRA_NONE, EXTRA_BYE, EXTRA_KEYREQ };
+enum rtcp_extra { EXTRA_NONE, EXTRA_BYE, EXTRA_KEYREQ, EXTRA_NACK };
 
-static int send_rtcp(struct session *s, enum rtcp_extra extra)
+/* One compound (RFC 3550 6.1): SR or RR, SDES CNAME, then the extra packet if any. */
+static int send_rtcp(struct session *s, enum rtcp_extra extra, const uint16_t *seqs, unsigned n)
 {
     if (!s->has_dst)
         return -ENOTCONN;
-    uint8_t *slot = udp_tx_slot(s->tx);
-    if (!slot) {
-        session_flush(s);
-        slot = udp_tx_slot(s->tx);
-    }
+    uint8_t *slot = tx_slot(s);
     struct rtcp_writer w;
     rtcp_writer_init(&w, slot, UDP_MTU);
     int err = build_report(s, &w, clock_now_us());
@@ -423,6 +427,8 @@ static int send_rtcp(struct session *s, enum rtcp_extra extra)
         if (!err)
             err = rtcp_write_fir(&w, s->p.tx_ssrc, s->rxs.ssrc, s->fir_seq++);
     }
+    if (!err && extra == EXTRA_NACK)
+        err = rtcp_write_nack(&w, s->p.tx_ssrc, s->rxs.ssrc, seqs, n);
     size_t len = w.len;
     if (!err)
         err = rtpsec_protect_rtcp(s->tx_sec, slot, &len);
@@ -437,46 +443,30 @@ static int send_rtcp(struct session *s, enum rtcp_extra extra)
 
 static void send_rtcp_compound(struct session *s, int bye)
 {
-    send_rtcp(s, bye ? EXTRA_BYE : EXTRA_NONE);
+    send_rtcp(s, bye ? EXTRA_BYE : EXTRA_NONE, NULL, 0);
 }
 
+/* Feedback is rare and urgent: it goes out now rather than with the owner's batch. */
 int session_request_keyframe(struct session *s)
 {
     if (!s->rx_seen)
         return -ENOTCONN;
-    int err = send_rtcp(s, EXTRA_KEYREQ);
+    int err = send_rtcp(s, EXTRA_KEYREQ, NULL, 0);
     if (!err)
         pstat_add(&s->st->tx_keyreq, 1);
-    session_flush(s); /* rare and urgent: not worth joining the owner's batch */
+    session_flush(s);
     return err;
 }
 
 int session_send_nack(struct session *s, const uint16_t *seqs, unsigned n)
 {
-    if (!s->rx_seen || !s->has_dst)
+    if (!s->rx_seen)
         return -ENOTCONN;
-    uint8_t *slot = udp_tx_slot(s->tx);
-    if (!slot) {
-        session_flush(s);
-        slot = udp_tx_slot(s->tx);
-    }
-    struct rtcp_writer w;
-    rtcp_writer_init(&w, slot, UDP_MTU);
-    int err = build_report(s, &w, clock_now_us());
+    int err = send_rtcp(s, EXTRA_NACK, seqs, n);
     if (!err)
-        err = rtcp_write_nack(&w, s->p.tx_ssrc, s->rxs.ssrc, seqs, n);
-    size_t len = w.len;
-    if (!err)
-        err = rtpsec_protect_rtcp(s->tx_sec, slot, &len);
-    if (err) {
-        pstat_add(&s->st->tx_errors, 1);
-        return err;
-    }
-    udp_tx_commit(s->tx, len, &s->dst_rtcp);
-    pstat_add(&s->st->tx_rtcp, 1);
-    pstat_add(&s->st->tx_nack, n);
+        pstat_add(&s->st->tx_nack, n);
     session_flush(s);
-    return 0;
+    return err;
 }
 
 static void schedule_report(struct session *s)
@@ -515,11 +505,7 @@ int session_start(struct session *s, const struct session_ops *ops, void *owner,
 static int queue_slot(struct session *s, uint8_t **slot)
 {
     int was_empty = s->tx->n == 0;
-    *slot = udp_tx_slot(s->tx);
-    if (!*slot) {
-        session_flush(s);
-        *slot = udp_tx_slot(s->tx);
-    }
+    *slot = tx_slot(s);
     return was_empty;
 }
 
