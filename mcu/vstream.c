@@ -56,6 +56,7 @@ void vstream_destroy(struct vstream **vp)
     pay_vp8_depay_destroy(&v->vp8);
     pay_h264_depay_destroy(&v->h264);
     vdec_destroy(&v->dec);
+    vframe_free(&v->pic);
     mcu_free(v);
     *vp = NULL;
 }
@@ -115,10 +116,10 @@ static void on_frame(struct vstream *v, const uint8_t *data, size_t len, int key
             frame_lost(v, now, r);
             return;
         }
-        if (got > 0) {
-            v->pic = pic;
+        /* Copied, not kept as a view: the decoder may free its picture on the next call even
+         * when that call fails, and the tile should keep the last good picture then. */
+        if (got > 0 && vframe_copy(&v->pic, &pic) == 0)
             v->has_pic = 1;
-        }
     }
     v->st.frames++;
     r->frame = 1;

@@ -40,8 +40,8 @@ void vstream_put(struct vstream *v, const struct rtp_hdr *h, uint64_t now_us,
  * in forward mode). Returns 1 when the caller may send the request now, 0 when one went out
  * too recently. */
 int vstream_want_key(struct vstream *v, uint64_t now_us);
-/* The newest decoded picture (decoding only), or NULL before the first. It is a view into the
- * decoder, valid until the next vstream_put. */
+/* The newest decoded picture (decoding only), or NULL before the first. Owned by the stream and
+ * kept through later losses and decode errors; valid until the next vstream_put. */
 const struct vframe *vstream_picture(const struct vstream *v);
 /* Does this RTP payload start a keyframe? (Forwarding switches a receiver to a new source only
  * there.) */

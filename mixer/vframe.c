@@ -72,3 +72,22 @@ void vframe_fill(struct vframe *f, uint8_t y, uint8_t u, uint8_t v)
     fill_plane(f->data[1], f->stride[1], 0, 0, cw, ch, u);
     fill_plane(f->data[2], f->stride[2], 0, 0, cw, ch, v);
 }
+
+int vframe_copy(struct vframe *dst, const struct vframe *src)
+{
+    if (!dst->mem || dst->w != src->w || dst->h != src->h) {
+        struct vframe f;
+        int err = vframe_alloc(&f, src->w, src->h);
+        if (err)
+            return err;
+        vframe_free(dst);
+        *dst = f;
+    }
+    for (int p = 0; p < 3; p++) {
+        int w = p ? vframe_chroma_w(src->w) : src->w, h = p ? vframe_chroma_h(src->h) : src->h;
+        for (int r = 0; r < h; r++)
+            memcpy(dst->data[p] + (ptrdiff_t)r * dst->stride[p],
+                   src->data[p] + (ptrdiff_t)r * src->stride[p], (size_t)w);
+    }
+    return 0;
+}

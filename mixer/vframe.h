@@ -27,6 +27,9 @@ void vframe_free(struct vframe *f);
 void vframe_fill(struct vframe *f, uint8_t y, uint8_t u, uint8_t v);
 void vframe_fill_rect(struct vframe *f, int x, int y, int w, int h, uint8_t cy, uint8_t cu,
                       uint8_t cv);
+/* Copy src's pixels into dst, which is (re)allocated when it does not own planes of src's size.
+ * 0, or -ENOMEM/-EINVAL with dst unchanged. */
+int vframe_copy(struct vframe *dst, const struct vframe *src);
 /* Chroma plane size of a w x h picture. */
 static inline int vframe_chroma_w(int w)
 {

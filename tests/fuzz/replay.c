@@ -105,6 +105,7 @@ int main(int argc, char **argv)
     }
     printf("replay: %u corpus files, %lu mutations, seed %llu\n", c.n, mutations,
            (unsigned long long)rng_state);
+    fflush(stdout); /* the seed must be on record before a crash, to replay it with --seed */
     for (unsigned i = 0; i < c.n; i++) {
         uint8_t *exact = malloc(c.size[i] ? c.size[i] : 1);
         memcpy(exact, c.data[i], c.size[i]);

@@ -27,13 +27,14 @@ struct pkts {
 };
 
 static uint16_t seq = 1000;
+static int pic_w = W, pic_h = H; /* the size encode() draws at */
 
 static void encode(struct venc *e, enum vcodec_id id, int t, int force_key, struct pkts *out)
 {
     struct vframe pic;
-    assert_int_equal(vframe_alloc(&pic, W, H), 0);
+    assert_int_equal(vframe_alloc(&pic, pic_w, pic_h), 0);
     vframe_fill(&pic, (uint8_t)(60 + t), 100, 150);
-    vframe_fill_rect(&pic, (2 * t) % (W - 16), 8, 16, 16, 200, 128, 128);
+    vframe_fill_rect(&pic, (2 * t) % (pic_w - 16), 8, 16, 16, 200, 128, 128);
     struct venc_frame f;
     assert_int_equal(venc_encode(e, &pic, t, force_key, &f), 1);
     vframe_free(&pic);
@@ -142,6 +143,32 @@ static void run_codec(enum vcodec_id id)
     encode(e, id, 10, 1, &p);
     r = put(v, &p, -1, &now);
     assert_true(r.frame && r.keyframe);
+
+    /* A keyframe of another size whose data is corrupt: the decoder resizes its buffers (freeing
+     * the ones the last picture lived in) and then fails; the last good picture must stay
+     * readable (under ASan this reads every byte of it). */
+    struct venc *big;
+    struct venc_params bp = {2 * W, 2 * H, 30, 300, 300, 1};
+    assert_int_equal(venc_create(&big, id, &bp), 0);
+    pic_w = 2 * W;
+    pic_h = 2 * H;
+    for (int round = 0; round < 2; round++) {
+        encode(big, id, 20 + round, 1, &p);
+        for (unsigned i = 0; i < p.n; i++)
+            for (size_t b = RTP_HDR_MIN + (i ? 2 : 40); b < p.len[i]; b++)
+                p.buf[i][b] ^= 0x5a;
+        put(v, &p, -1, &now);
+        pic = vstream_picture(v);
+        assert_non_null(pic);
+        unsigned sum = 0;
+        for (int y = 0; y < pic->h; y++)
+            for (int x = 0; x < pic->w; x++)
+                sum += pic->data[0][y * pic->stride[0] + x];
+        assert_true(sum > 0);
+    }
+    venc_destroy(&big);
+    pic_w = W;
+    pic_h = H;
 
     struct vstream_stats st;
     vstream_get_stats(v, &st);
