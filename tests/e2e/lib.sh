@@ -142,10 +142,10 @@ start_video_sender() { # HOST PORT KEY COLOUR SECONDS CODEC [SSRC]
 start_video_receiver() { # SDP OUT SECONDS W H NSTREAMS
   local maps=() i
   for ((i = 0; i < $6; i++)); do
-    maps+=(-map "0:v:$i" -vf "scale=$4:$5" -f rawvideo -pix_fmt yuv420p -y "$2.$i")
+    maps+=(-map "0:v:$i" -t "$3" -vf "scale=$4:$5" -f rawvideo -pix_fmt yuv420p -y "$2.$i")
   done
   timeout -k 5 $(($3 + 20)) ffmpeg -nostdin -loglevel error -threads 1 \
-    -protocol_whitelist file,udp,rtp,srtp -i "$1" -t "$3" "${maps[@]}" >"$2.log" 2>&1 &
+    -protocol_whitelist file,udp,rtp,srtp -i "$1" "${maps[@]}" >"$2.log" 2>&1 &
   PIDS+=($!)
 }
 

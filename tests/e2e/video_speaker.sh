@@ -15,7 +15,7 @@ OBS_V=$((MEDIA_LO - 198))
 mcuctl --json join "$MEETING" --name observer --recv "127.0.0.1:$((MEDIA_LO - 200))" --video vp8 \
   --video-recv "127.0.0.1:$OBS_V" >"$WORK/observer.json" || fail "join observer"
 jq -r .video.sdp "$WORK/observer.json" >"$WORK/observer.sdp"
-start_video_receiver "$WORK/observer.sdp" "$WORK/observer.yuv" $((SECS - 1)) $W $H 1
+start_video_receiver "$WORK/observer.sdp" "$WORK/observer.yuv" $((SECS - 3)) $W $H 1
 wait_udp_bound "$OBS_V"
 
 # Audio: a tone while the participant talks, digital silence otherwise (commas escaped: the
@@ -51,7 +51,7 @@ for c in red lime blue; do
 done
 
 # The speaker's area is the top three quarters; look at its centre. The observer's file covers
-# about the whole call (from its first canvas on, SECS - 1 seconds); a canvas is only sent when it
+# most of the call (from its first canvas on, SECS - 3 seconds); a canvas is only sent when it
 # changed, so frames are counted in proportion: a third of the way in red talks, at the end lime.
 box=($((W / 2 - 20)) $((H * 3 / 8 - 20)) 40 40)
 last=$("$TOOLS/vcheck" "$WORK/observer.yuv.0" $W $H "${box[@]}") ||
