@@ -8,8 +8,8 @@
 /* Both halves are pure byte code (no I/O, no globals), so a fuzz target links them alone.
  * An object is used by one thread at a time. */
 
-#define PAY_VP8_MAX_PKTS 256 /* packets one pay_vp8_packetize call can produce */
-#define PAY_VP8_DESC_LEN 4   /* descriptor we write: X=1, I=1, 15-bit picture id */
+#define PAY_VP8_MAX_PKTS 1024 /* packets one pay_vp8_packetize call can produce */
+#define PAY_VP8_DESC_LEN 4    /* descriptor we write: X=1, I=1, 15-bit picture id */
 
 /* ---- Descriptor ---- */
 

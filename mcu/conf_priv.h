@@ -69,7 +69,8 @@ struct conference {
     struct event *vtick;
     int vticking;
     uint64_t vdeadline_us;
-    uint64_t vscene; /* composite: what the last canvas showed, to skip unchanged ones */
+    uint64_t vscene;    /* composite: what the last canvas showed, to skip unchanged ones */
+    uint64_t vepoch_us; /* composite: origin of the canvas clock */
 };
 
 void conf_mark_dirty(struct conference *c, struct session *s, int became_nonempty);

@@ -64,6 +64,7 @@ int conf_video_create(struct conference *c)
     }
     if (c->p.last_n == 0 || c->p.last_n > SESSION_MAX_STREAMS)
         c->p.last_n = MEETING_VIDEO_LAST_N;
+    c->vepoch_us = clock_now_us();
     c->vtick = evtimer_new(c->p.base, on_vtick, c);
     return c->vtick ? 0 : -ENOMEM;
 }
@@ -135,15 +136,13 @@ static int ranks_before(const struct conference *c, int a, int b)
     return ta != tb ? ta > tb : a < b;
 }
 
-/* The receiver's wanted sources: the first last_n of the ranking that are not itself. */
+/* The receiver's wanted sources: the first last_n of its codec's ranking that are not itself. */
 static unsigned wanted_for(const struct conference *c, const struct member *r, const int *rank,
                            unsigned nrank, int *want)
 {
     unsigned n = 0;
-    enum vcodec_id codec = vstream_codec(r->vin);
     for (unsigned i = 0; i < nrank && n < c->p.last_n; i++) {
-        const struct member *s = &c->m[rank[i]];
-        if (s != r && vstream_codec(s->vin) == codec)
+        if (&c->m[rank[i]] != r)
             want[n++] = rank[i];
     }
     return n;
@@ -168,36 +167,52 @@ static void assign_receiver(struct conference *c, struct member *r, const int *r
             if (r->slot[k].src < 0) {
                 r->slot[k].src = want[w];
                 r->slot[k].key_wait = 1;
-                ask_key(&c->m[want[w]], now);
+                /* A new source on this stream starts a new sequence line, even if it is the
+                 * one the stream carried before (no gap for the receiver to NACK). */
+                session_forward_reset(r->vs, k);
                 break;
             }
         }
     }
 }
 
+#define NCODECS 2
+
+/* The top senders of each codec by insertion (a receiver only takes its own codec, so one
+ * codec's senders must not crowd out another's): last_n + 1 places each suffice, one of them
+ * possibly the receiver itself. Then every receiver's slots follow its codec's ranking, and a
+ * slot still waiting for its new source's keyframe asks again (rate-limited per sender). */
 static void assign_slots(struct conference *c, uint64_t now)
 {
-    /* The top senders by insertion: last_n + 1 places suffice (one may be the receiver). */
-    int rank[SESSION_MAX_STREAMS + 1];
-    unsigned nrank = 0, cap = c->p.last_n + 1;
+    int rank[NCODECS][SESSION_MAX_STREAMS + 1];
+    unsigned nrank[NCODECS] = {0, 0}, cap = c->p.last_n + 1;
     for (unsigned i = 0; i < c->hi; i++) {
         struct member *m = &c->m[i];
         uint64_t rx = m->used && m->vin ? vstream_last_rx_us(m->vin) : 0;
         if (!rx || now - rx > VIDEO_IDLE_US)
             continue;
-        unsigned pos = nrank;
-        while (pos > 0 && ranks_before(c, (int)i, rank[pos - 1]))
+        unsigned cd = vstream_codec(m->vin) == VCODEC_H264;
+        int *rk = rank[cd];
+        unsigned pos = nrank[cd];
+        while (pos > 0 && ranks_before(c, (int)i, rk[pos - 1]))
             pos--;
         if (pos >= cap)
             continue;
-        if (nrank < cap)
-            nrank++;
-        memmove(&rank[pos + 1], &rank[pos], (nrank - 1 - pos) * sizeof(rank[0]));
-        rank[pos] = (int)i;
+        if (nrank[cd] < cap)
+            nrank[cd]++;
+        memmove(&rk[pos + 1], &rk[pos], (nrank[cd] - 1 - pos) * sizeof(rk[0]));
+        rk[pos] = (int)i;
     }
     for (unsigned i = 0; i < c->hi; i++) {
-        if (c->m[i].used && c->m[i].vs)
-            assign_receiver(c, &c->m[i], rank, nrank, now);
+        struct member *r = &c->m[i];
+        if (!r->used || !r->vs)
+            continue;
+        unsigned cd = vstream_codec(r->vin) == VCODEC_H264;
+        assign_receiver(c, r, rank[cd], nrank[cd], now);
+        for (unsigned k = 0; k < c->p.last_n; k++) {
+            if (r->slot[k].src >= 0 && r->slot[k].key_wait)
+                ask_key(&c->m[r->slot[k].src], now);
+        }
     }
 }
 
@@ -261,6 +276,9 @@ static void compose_and_send(struct conference *c, uint64_t now)
         pics[n++] = vstream_picture(m->vin);
     }
     scene = scene_mix(scene_mix(scene, n), (uint64_t)(speaker + 1));
+    /* The canvas clock runs from the conference's start whether or not a canvas is drawn, so
+     * skipped and late ticks do not slow the receivers' timestamps or the encoder's clock. */
+    vmix_set_frame(c->vmix, (now - c->vepoch_us) / tick_us(c));
     /* Nothing new to show and no keyframe owed: no canvas this tick. Senders at 15 fps halve
      * the encodes of a 30 fps canvas; a still room costs almost nothing. */
     if (scene == c->vscene && !vmix_key_pending(c->vmix))
@@ -335,13 +353,13 @@ static void on_vrtp(void *owner, struct session *from, uint8_t *pkt, size_t len,
     struct vstream_stats vst;
     vstream_get_stats(m->vin, &vst);
     pstat_set(&st->rx_frames_lost, vst.frames_lost);
-    if (c->p.video == VIDEO_FORWARD)
-        forward_packet(c, m, pkt, len, h);
     if (!c->vticking) {
         if (c->p.video == VIDEO_FORWARD)
-            assign_slots(c, now); /* the first packets need their receivers now */
+            assign_slots(c, now); /* this very packet needs its receivers */
         start_vtick(c);
     }
+    if (c->p.video == VIDEO_FORWARD)
+        forward_packet(c, m, pkt, len, h);
 }
 
 static void on_vburst_end(void *owner)

@@ -123,8 +123,6 @@ static void on_rtp(void *owner, struct session *from, uint8_t *pkt, size_t len,
 {
     struct conference *c = owner;
     struct member *fm = session_user(from);
-    if (!fm->muted && c->p.mode == MEETING_FORWARD) /* no talker detection: any audio counts */
-        fm->last_active_us = clock_now_us();
     if (c->p.mode == MEETING_MIX) {
         astream_put(fm->as, h, clock_now_us());
         if (!c->ticking)
@@ -307,6 +305,8 @@ int conference_add(struct conference *c, const struct conference_member *cm)
     }
     struct member *m = &c->m[idx];
     memset(m, 0, sizeof(*m));
+    for (unsigned k = 0; k < SESSION_MAX_STREAMS; k++)
+        m->slot[k].src = -1; /* before anything can run: a half-started member carries nothing */
     m->s = cm->s;
     m->as = cm->as;
     m->vs = cm->vs;

@@ -19,6 +19,7 @@
 
 #define RTCP_INTERVAL_US 2500000u /* mean report interval; randomized 0.5x..1.5x (RFC 3550 6.3) */
 #define RX_BURSTS_MAX    4        /* recvmmsg calls per wake-up, so one flood cannot starve */
+#define RTX_PER_NACK     32       /* packets resent for one NACK at most */
 
 /* One outgoing stream: an SSRC with its own sequence and timestamp lines. */
 struct txstream {
@@ -28,6 +29,7 @@ struct txstream {
     uint64_t ts_at_us; /* when it was sent */
     int fwd_init;      /* forwarding: offsets below are set */
     uint32_t fwd_src_ssrc;
+    int fwd_rebase; /* the next packet starts new offsets even from the same source */
     uint32_t fwd_ts_off;
     uint16_t fwd_seq_off;
     uint32_t count, octets; /* for SR */
@@ -296,7 +298,15 @@ static void answer_nack(struct session *s, uint32_t media_ssrc, const uint16_t *
     if (i < 0)
         return;
     pstat_add(&s->st->rx_nack, n);
-    for (unsigned k = 0; s->rtx && k < n; k++) {
+    /* Each named packet is resent once per NACK, and at most RTX_PER_NACK of them: a forged or
+     * confused NACK cannot turn one small packet into a flood. */
+    unsigned sent = 0;
+    for (unsigned k = 0; s->rtx && k < n && sent < RTX_PER_NACK; k++) {
+        int dup = 0;
+        for (unsigned j = 0; j < k; j++)
+            dup |= seqs[j] == seqs[k];
+        if (dup)
+            continue;
         const struct rtx_entry *e = rtx_slot(s, (unsigned)i, seqs[k]);
         if (!e->len || e->seq != seqs[k] || e->ssrc != media_ssrc)
             continue; /* too old: the receiver will ask for a keyframe */
@@ -304,6 +314,7 @@ static void answer_nack(struct session *s, uint32_t media_ssrc, const uint16_t *
         memcpy(slot, e->buf, e->len);
         udp_tx_commit(s->tx, e->len, stream_dst(s, e->stream));
         pstat_add(&s->st->tx_rtx, 1);
+        sent++;
     }
     session_flush(s);
 }
@@ -576,7 +587,9 @@ static void map_forward(struct txstream *o, uint32_t clock_rate, const struct rt
 {
     uint16_t ahead = (uint16_t)(h->seq + o->fwd_seq_off - o->seq);
     /* A new source, or the same one after a long silence (muted, or out of the last-N). */
-    if (!o->fwd_init || h->ssrc != o->fwd_src_ssrc || (ahead > 1000 && ahead < 64536)) {
+    if (!o->fwd_init || o->fwd_rebase || h->ssrc != o->fwd_src_ssrc ||
+        (ahead > 1000 && ahead < 64536)) {
+        o->fwd_rebase = 0;
         uint32_t next = o->fwd_init ? o->ts + clock_rate / 50 : o->ts;
         o->fwd_ts_off = next - h->ts;
         o->fwd_seq_off = (uint16_t)(o->seq - h->seq);
@@ -588,6 +601,12 @@ static void map_forward(struct txstream *o, uint32_t clock_rate, const struct rt
     *ts = h->ts + o->fwd_ts_off;
     if (ahead < 32768) /* newer than anything sent: the next fresh number follows it */
         o->seq = (uint16_t)(*seq + 1);
+}
+
+void session_forward_reset(struct session *s, unsigned stream)
+{
+    if (stream < s->nstreams && s->out[stream].fwd_init)
+        s->out[stream].fwd_rebase = 1;
 }
 
 int session_forward_rtp_on(struct session *s, unsigned stream, const uint8_t *pkt, size_t len,

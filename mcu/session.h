@@ -78,6 +78,8 @@ static inline int session_forward_rtp(struct session *s, const uint8_t *pkt, siz
 {
     return session_forward_rtp_on(s, 0, pkt, len, h);
 }
+/* Stream `stream` gets a new source: its next forwarded packet starts new offsets. */
+void session_forward_reset(struct session *s, unsigned stream);
 /* Queue one RTP packet built here on stream `stream`: its SSRC and next sequence number, the
  * given payload type, marker and timestamp (on the stream's own timestamp line), then protected.
  * Returns 1 when this made the queue non-empty, 0 when queued, or -errno (dropped). */

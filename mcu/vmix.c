@@ -47,7 +47,7 @@ struct vmix {
     struct tile tiles[VMIX_MAX_TILES];
     unsigned ntiles;
     int speaker;
-    uint64_t frame_no;
+    uint64_t frame_no, next_frame;
     struct venc_slot enc[NCODECS];
     struct pay_h264_pkt h264_pkts[VMIX_MAX_PKTS];
 };
@@ -178,7 +178,7 @@ int vmix_compose(struct vmix *v, const struct vframe *const *pics, unsigned n, i
     int err = 0;
     for (unsigned i = 0; i < n && !err; i++)
         err = draw_tile(v, &v->tiles[i], pics[i]);
-    v->frame_no++;
+    v->frame_no = v->next_frame > v->frame_no ? v->next_frame : v->frame_no + 1;
     /* An encoder nobody has asked for in a while goes (its receivers left): it would otherwise
      * keep its buffers for the meeting's life. */
     for (unsigned i = 0; i < NCODECS; i++) {
@@ -188,6 +188,11 @@ int vmix_compose(struct vmix *v, const struct vframe *const *pics, unsigned n, i
     return err;
 }
 
+void vmix_set_frame(struct vmix *v, uint64_t frame_no)
+{
+    v->next_frame = frame_no;
+}
+
 void vmix_request_key(struct vmix *v, enum vcodec_id codec)
 {
     v->enc[codec].want_key = 1;
@@ -195,8 +200,9 @@ void vmix_request_key(struct vmix *v, enum vcodec_id codec)
 
 int vmix_key_pending(const struct vmix *v)
 {
+    /* A codec without an encoder yet counts: its first receiver is waiting for a canvas. */
     for (unsigned i = 0; i < NCODECS; i++) {
-        if (v->enc[i].enc && v->enc[i].want_key)
+        if (v->enc[i].want_key)
             return 1;
     }
     return 0;
@@ -287,14 +293,20 @@ int vmix_encode(struct vmix *v, enum vcodec_id codec, const struct vmix_out **ou
         return got;
     if (got == 0)
         return -EAGAIN;
+    err = packetize(v, e, codec, &f);
+    if (err) {
+        /* The frame is lost to every receiver, and with it the reference chain: start again
+         * from a keyframe at the next chance. */
+        e->want_key = 1;
+        e->have_key = 0;
+        e->out.n = 0;
+        return err;
+    }
     if (f.keyframe) {
         e->want_key = 0;
         e->have_key = 1;
         e->last_key_frame = v->frame_no;
     }
-    err = packetize(v, e, codec, &f);
-    if (err)
-        return err;
     *out = &e->out;
     return 0;
 }

@@ -36,11 +36,16 @@ struct vmix_out {
     unsigned n;
     struct vmix_pkt pkt[VMIX_MAX_PKTS];
     int keyframe;
-    uint64_t frame_no; /* canvases composed so far: the RTP timestamp is derived from it */
+    uint64_t frame_no; /* the canvas's number on the canvas clock (see vmix_set_frame) */
 };
 
 int vmix_create(struct vmix **out, const struct vmix_params *p);
 void vmix_destroy(struct vmix **vp);
+
+/* The canvas the next vmix_compose draws is number frame_no on the canvas clock (fps per
+ * second): the RTP timestamp and the encoder's clock come from it, so a tick with nothing new
+ * to draw is skipped without slowing time down. Ignored unless larger than the last number. */
+void vmix_set_frame(struct vmix *v, uint64_t frame_no);
 
 /* Lay out n tiles (n <= VMIX_MAX_TILES; pics[i] NULL = no picture yet, drawn grey) with tile
  * `speaker` (or -1) in focus, and draw the canvas. Only cells whose picture or place changed are

@@ -107,7 +107,8 @@ static void on_frame(struct vstream *v, const uint8_t *data, size_t len, int key
         return;
     }
     v->waiting_key = 0;
-    v->key_req_sent = 0; /* the request was answered: a new loss may ask at once */
+    if (key)
+        v->key_req_sent = 0; /* the request was answered: a new loss may ask at once */
     if (v->dec) {
         struct vframe pic;
         int got = vdec_decode(v->dec, data, len, &pic);

@@ -205,6 +205,14 @@ static void test_no_decode(void **state)
     struct vstream_result r = put(v, &p, -1, &now);
     assert_true(r.frame && r.keyframe);
     assert_null(vstream_picture(v));
+    /* Keyframe requests: at most one per interval, and a delta frame does not reopen it. */
+    assert_int_equal(vstream_want_key(v, now), 1);
+    encode(e, VCODEC_VP8, 1, 0, &p);
+    r = put(v, &p, -1, &now);
+    assert_true(r.frame && !r.keyframe);
+    assert_int_equal(vstream_want_key(v, now), 0);
+    now += 600000;
+    assert_int_equal(vstream_want_key(v, now), 1);
     /* Garbage payloads are refused without harm. */
     uint8_t junk[40];
     memset(junk, 0xff, sizeof(junk));
