@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Capacity of our server, end to end (issue #6): starts build/bin/mcu on free ports with a
+# temporary data folder and one media worker, pinned to CPU 0, drives it with loadgen pinned to
+# CPU 1, runs the scenarios that exist today, stops the server by its PID and prints a summary.
+#
+#   bash bench/capacity.sh [--quick] [--build DIR] [--seconds S] [--max-size N]
+#                          [--max-meetings M] [--idle-meetings K] [--suite aes80|gcm]
+#                          [--out DIR]
+#
+# --quick: small sizes and short windows, under a minute (the ctest loadgen_smoke runs it).
+# Exit status: 0; 1 when a participant received nothing at a scenario's first step or a
+# scenario could not run; 2 on bad usage or when the server did not start.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+build="$here/../build"
+quick=0
+seconds=10
+warmup=3
+max_size=5000
+max_meetings=1000
+idle_meetings=1000
+idle_seconds=10
+suite=aes80
+out=""
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --quick) quick=1 ;;
+    --build) build=$2; shift ;;
+    --seconds) seconds=$2; shift ;;
+    --max-size) max_size=$2; shift ;;
+    --max-meetings) max_meetings=$2; shift ;;
+    --idle-meetings) idle_meetings=$2; shift ;;
+    --suite) suite=$2; shift ;;
+    --out) out=$2; shift ;;
+    -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
+    *) echo "capacity.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+if [ "$quick" = 1 ]; then
+    seconds=2; warmup=1; max_size=20; max_meetings=2; idle_meetings=100; idle_seconds=3
+fi
+
+mcu="$build/bin/mcu"
+loadgen="$build/bin/loadgen"
+for b in "$mcu" "$loadgen"; do
+    if [ ! -x "$b" ]; then
+        echo "capacity.sh: $b not found: build first (cmake --build build), or pass --build DIR" >&2
+        exit 2
+    fi
+done
+
+tmp=$(mktemp -d /tmp/mcu-capacity.XXXXXX)
+[ -n "$out" ] || out="$tmp/results"
+mkdir -p "$out" "$tmp/data"
+server_pid=""
+
+stop_server() {
+    [ -n "$server_pid" ] || return 0
+    kill -TERM "$server_pid" 2>/dev/null
+    for _ in $(seq 1 50); do
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.2
+    done
+    if kill -0 "$server_pid" 2>/dev/null; then
+        echo "capacity.sh: the server did not stop on SIGTERM in 10 s; killing it" >&2
+        kill -KILL "$server_pid" 2>/dev/null
+    fi
+    wait "$server_pid" 2>/dev/null
+    server_pid=""
+}
+cleanup() {
+    stop_server
+    case "$out" in "$tmp"/*) ;; *) rm -rf "$tmp" ;; esac
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Pinning: the server on CPU 0, the generator on CPU 1, when there are two CPUs.
+cpus=$(nproc)
+if [ "$cpus" -ge 2 ] && command -v taskset >/dev/null; then
+    pin_server="taskset -c 0"; pin_gen="taskset -c 1"
+    pinning="server pinned to CPU 0 (--workers 1), loadgen pinned to CPU 1"
+else
+    pin_server=""; pin_gen=""
+    pinning="NOT pinned ($cpus CPU(s) or no taskset): the generator shares the server's CPU"
+fi
+
+# Ports: the HTTP API on a free port, media below the kernel's ephemeral range (where the
+# generator's own sockets are), so the two never compete for a port.
+port_free() { [ -z "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]; }
+http_port=""
+for _ in $(seq 1 50); do
+    p=$((18000 + RANDOM % 2000))
+    if port_free "$p"; then http_port=$p; break; fi
+done
+[ -n "$http_port" ] || { echo "capacity.sh: no free TCP port in 18000-19999" >&2; exit 2; }
+eph_lo=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+media_lo=20000
+media_hi=$((eph_lo - 1))
+[ "$media_hi" -gt 31999 ] && media_hi=31999
+[ "$media_hi" -gt "$media_lo" ] || { media_lo=40000; media_hi=49999; }
+
+token=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+url="http://127.0.0.1:$http_port"
+ulimit -n "$(ulimit -Hn)" 2>/dev/null
+
+MCU_ADMIN_TOKEN=$token $pin_server "$mcu" --data "$tmp/data" --listen "127.0.0.1:$http_port" \
+    --ports "$media_lo-$media_hi" --workers 1 >"$tmp/mcu.log" 2>&1 &
+server_pid=$!
+up=0
+for _ in $(seq 1 50); do
+    if curl -sf "$url/healthz" >/dev/null 2>&1; then up=1; break; fi
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.2
+done
+if [ "$up" != 1 ]; then
+    echo "capacity.sh: the server did not come up; its log:" >&2
+    cat "$tmp/mcu.log" >&2
+    exit 2
+fi
+
+echo "capacity.sh: $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(uname -n), $cpus CPU(s): $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+echo "capacity.sh: server PID $server_pid at $url, media ports $media_lo-$media_hi; $pinning"
+echo "capacity.sh: SRTP $suite; ${warmup} s warm-up + ${seconds} s measured per step; results in $out"
+
+status=0
+declare -a names results
+lg() { # name, then loadgen's arguments
+    local name=$1; shift
+    echo
+    echo "== $name"
+    $pin_gen "$loadgen" --backend mcu --server "$url" --token "$token" --server-pid "$server_pid" \
+        --suite "$suite" "$@" --json "$out/$name.json" | tee "$out/$name.txt"
+    local rc=${PIPESTATUS[0]}
+    if [ "$rc" != 0 ]; then
+        echo "capacity.sh: $name: loadgen exited $rc" >&2
+        status=1
+    fi
+    local line
+    line=$(grep -E '^(largest passing|idle:)' "$out/$name.txt" | tail -1)
+    names+=("$name")
+    results+=("${line:-no result (exit $rc)}")
+}
+
+lg one-meeting-3-talkers --search --max-size "$max_size" --seconds "$seconds" --warmup "$warmup"
+if [ "$quick" = 0 ]; then
+    lg one-meeting-3-talkers-levels --search --max-size "$max_size" --seconds "$seconds" \
+        --warmup "$warmup" --audio-level 1
+fi
+lg meetings-of-5-all-talking --search --scenario small --max-meetings "$max_meetings" \
+    --seconds "$seconds" --warmup "$warmup"
+lg idle-meetings --idle --meetings "$idle_meetings" --seconds "$idle_seconds" --warmup 2
+
+stop_server
+if grep -qiE 'error|assert' "$tmp/mcu.log"; then
+    echo
+    echo "server log (errors):"
+    grep -iE 'error|assert' "$tmp/mcu.log" | head -20
+fi
+echo
+echo "== summary ($pinning; server CPU is utime+stime of the mcu process over the window, % of one core)"
+for i in "${!names[@]}"; do
+    printf '%-32s %s\n' "${names[$i]}" "${results[$i]}"
+done
+exit $status
