@@ -73,6 +73,8 @@ stop_server() {
 }
 cleanup() {
     stop_server
+    # The results stay (in $tmp/results unless --out); the server's data folder does not.
+    rm -rf "$tmp/data"
     case "$out" in "$tmp"/*) ;; *) rm -rf "$tmp" ;; esac
 }
 trap cleanup EXIT
@@ -155,6 +157,53 @@ lg meetings-of-5-all-talking --search --scenario small --max-meetings "$max_meet
 lg idle-meetings --idle --meetings "$idle_meetings" --seconds "$idle_seconds" --warmup 2
 
 stop_server
+
+# Server CPU against participants, one curve per scenario (every *.json in $out with runs that
+# carry participants, so another server's results placed there are plotted alongside).
+plot="$out/capacity.png"
+if command -v gnuplot >/dev/null && command -v python3 >/dev/null; then
+    curves=$(python3 - "$out" <<'PY'
+import glob, json, os, sys
+out = sys.argv[1]
+for path in sorted(glob.glob(os.path.join(out, "*.json"))):
+    try:
+        d = json.load(open(path))
+    except (OSError, ValueError):
+        continue
+    pts = sorted((r["participants"], r["server_cpu_pct"]) for r in d.get("runs", [])
+                 if r.get("participants") and r.get("server_cpu_pct") is not None)
+    if len(pts) < 2:
+        continue
+    dat = path[:-5] + ".dat"
+    with open(dat, "w") as f:
+        for n, cpu in pts:
+            f.write("%d %.2f\n" % (n, cpu))
+    name = "%s %s" % (d.get("backend", "?"), os.path.basename(path)[:-5])
+    print("'%s' using 1:2 with linespoints title '%s'" % (dat, name.replace("'", "")))
+PY
+)
+    if [ -n "$curves" ]; then
+        {
+            echo "set terminal pngcairo size 900,560"
+            echo "set output '$plot'"
+            echo "set title 'Server CPU against participants (server pinned to one core)'"
+            echo "set xlabel 'participants'"
+            echo "set ylabel 'server CPU, % of one core'"
+            echo "set logscale x"
+            echo "set grid"
+            echo "set key left top"
+            echo "plot $(echo "$curves" | paste -sd, -)"
+        } >"$tmp/plot.gp"
+        if gnuplot "$tmp/plot.gp" 2>"$tmp/gnuplot.log"; then
+            echo "capacity.sh: plot in $plot"
+        else
+            echo "capacity.sh: gnuplot failed: $(head -3 "$tmp/gnuplot.log")" >&2
+        fi
+    fi
+else
+    echo "capacity.sh: no plot (apt-get install gnuplot-nox)"
+fi
+
 if grep -qiE 'error|assert' "$tmp/mcu.log"; then
     echo
     echo "server log (errors):"

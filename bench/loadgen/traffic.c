@@ -403,7 +403,7 @@ static int setup(struct run *r, void **bctx, unsigned *joined)
 /* ---- Measurement ---- */
 
 struct meters {
-    double server_cpu, self_cpu;
+    double server_cpu, self_cpu, at_s; /* at_s: monotonic time of the CPU reads */
     int have_metrics;
     struct lg_mcu_metrics mx;
 };
@@ -412,6 +412,8 @@ static void read_meters(const struct lg_run_cfg *c, struct meters *m)
 {
     m->server_cpu = c->server_pid > 0 ? lg_proc_cpu_s(c->server_pid) : -1;
     m->self_cpu = lg_self_cpu_s();
+    m->at_s = (double)now_ns(CLOCK_MONOTONIC) / 1e9;
+    /* Last: an HTTP request to a stalled server may take its whole timeout. */
     m->have_metrics =
         c->backend == &lg_backend_mcu && lg_mcu_metrics(c->server, c->token, &m->mx) == 0;
 }
@@ -422,14 +424,16 @@ static void summarize(struct run *r, const struct meters *a, const struct meters
     const struct lg_run_cfg *c = r->cfg;
     double w = c->seconds;
     res->window_s = w;
+    /* CPU over the time between the two reads, which a slow /metrics answer may stretch. */
+    double cw = b->at_s - a->at_s > 0.1 ? b->at_s - a->at_s : w;
     res->server_cpu_pct =
-        a->server_cpu >= 0 && b->server_cpu >= 0 ? 100 * (b->server_cpu - a->server_cpu) / w : -1;
-    res->gen_cpu_pct = 100 * (b->self_cpu - a->self_cpu) / w;
+        a->server_cpu >= 0 && b->server_cpu >= 0 ? 100 * (b->server_cpu - a->server_cpu) / cw : -1;
+    res->gen_cpu_pct = 100 * (b->self_cpu - a->self_cpu) / cw;
     res->overruns = -1;
     res->worker_cpu_pct = -1;
     if (a->have_metrics && b->have_metrics) {
         res->overruns = b->mx.tick_overruns - a->mx.tick_overruns;
-        res->worker_cpu_pct = 100 * (b->mx.worker_cpu_s - a->mx.worker_cpu_s) / w;
+        res->worker_cpu_pct = 100 * (b->mx.worker_cpu_s - a->mx.worker_cpu_s) / cw;
     }
     res->pps_min = r->n ? 1e9 : 0;
     for (unsigned i = 0; i < r->n; i++) {
