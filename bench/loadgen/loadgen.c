@@ -322,6 +322,25 @@ static void write_json(const struct opts *o, const struct lg_run_result *runs, u
 
 /* ---- Main ---- */
 
+static void on_signal(int sig)
+{
+    (void)sig;
+    lg_stop = 1;
+}
+
+/* The first Ctrl-C or SIGTERM ends the traffic early and still leaves and closes everything;
+ * a second one ends the program at once. */
+static void catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sa.sa_flags = (int)SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 static void raise_fd_limit(void)
 {
     struct rlimit rl;
@@ -339,6 +358,7 @@ int main(int argc, char **argv)
     static struct opts o;
     parse_args(argc, argv, &o);
     raise_fd_limit();
+    catch_signals();
     int err = rtpsec_global_init();
     if (err) {
         fprintf(stderr, "loadgen: SRTP init: %s\n", strerror(-err));
@@ -385,7 +405,7 @@ int main(int argc, char **argv)
                "tick overrun, server CPU <= 95 %% of its core\n",
                o.small ? "M meetings of 5, all talking" : "one meeting of N, 3 talkers");
         print_head();
-        for (size_t s = 0; s < nsteps && n < MAX_RUNS; s++) {
+        for (size_t s = 0; s < nsteps && n < MAX_RUNS && !lg_stop; s++) {
             unsigned x = steps[s] < limit ? steps[s] : limit;
             if (s > 0 && x <= steps[s - 1])
                 break;
@@ -411,7 +431,7 @@ int main(int argc, char **argv)
             /* One failure on a shared machine may be a neighbour's burst or a stall of the
              * whole guest (both the server and the generator late): a failing step runs once
              * more, and only a second failure ends the search. */
-            if (!runs[n - 1].pass && n < MAX_RUNS) {
+            if (!runs[n - 1].pass && n < MAX_RUNS && !lg_stop) {
                 sleep(1);
                 if (lg_run(&c, &runs[n]) == 0) {
                     printf("(again) ");
@@ -428,7 +448,7 @@ int main(int argc, char **argv)
             best = (int)(n - 1);
         /* Between the last pass and the first failure: bisect, three steps at most, to within
          * a tenth. A failure the generator caused ends the search instead. */
-        for (int k = 0; k < 3 && best >= 0 && n < MAX_RUNS; k++) {
+        for (int k = 0; k < 3 && best >= 0 && n < MAX_RUNS && !lg_stop; k++) {
             unsigned lo = o.small ? runs[best].meetings : runs[best].size, hi = 0;
             int gen = 0;
             for (unsigned i = 0; i < n; i++) {
@@ -477,5 +497,10 @@ int main(int argc, char **argv)
     }
     write_json(&o, runs, n, best);
     rtpsec_global_deinit();
+    if (lg_stop) {
+        fprintf(stderr, "loadgen: interrupted: the last run's window was cut short, so its "
+                        "packets per second mean nothing; everything was left and closed\n");
+        return 130;
+    }
     return status;
 }

@@ -3,6 +3,7 @@
 #ifndef LG_LOADGEN_H
 #define LG_LOADGEN_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -118,6 +119,9 @@ struct lg_run_result {
     int gen_limited;         /* the generator could not keep up: the figure is not the server's */
     char why[256];           /* why it failed */
 };
+
+/* Set by SIGINT/SIGTERM: a run cuts its traffic short, then leaves and closes as usual. */
+extern volatile sig_atomic_t lg_stop;
 
 /* 0 with *r filled, or -errno when the run could not be set up (the backend refused, out of
  * sockets). Leaves and closes everything it made in every case. */
