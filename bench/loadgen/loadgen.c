@@ -242,6 +242,7 @@ static json_t *run_json(const struct lg_run_result *r)
     json_object_set_new(j, "talkers", json_integer(r->talkers));
     json_object_set_new(j, "participants", json_integer(r->participants));
     json_object_set_new(j, "window_s", json_real(r->window_s));
+    json_object_set_new(j, "srtp", json_boolean(r->srtp));
     json_object_set_new(j, "delivery",
                         json_pack("{s:f, s:f, s:f, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I}",
                                   "pps_min", r->pps_min, "pps_mean", r->pps_mean, "pps_max",
@@ -373,8 +374,10 @@ int main(int argc, char **argv)
         }
     }
     o.run.streams = streams;
-    printf("loadgen: backend %s at %s, SRTP %s, %s, %g s warm-up + %g s measured%s\n",
-           o.run.backend->name, o.run.server, rtpsec_suite_name((enum rtpsec_suite)o.run.suite),
+    printf("loadgen: backend %s at %s, %s %s, %s, %g s warm-up + %g s measured%s\n",
+           o.run.backend->name, o.run.server,
+           o.run.backend == &lg_backend_mcu ? "SRTP" : "SRTP if the backend uses it:",
+           rtpsec_suite_name((enum rtpsec_suite)o.run.suite),
            o.run.level_id ? "RFC 6464 levels sent" : "no audio levels sent", o.run.warmup,
            o.run.seconds, o.run.server_pid ? "" : " (no --server-pid: server CPU not measured)");
     static struct lg_run_result runs[MAX_RUNS];

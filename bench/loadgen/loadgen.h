@@ -115,6 +115,7 @@ struct lg_run_result {
     double send_late_pct;    /* share of send slots 10 ms or more behind their deadline */
     double overruns;         /* new tick overruns over the window; -1 unknown */
     double worker_cpu_pct;   /* from /metrics (media workers only); -1 unknown */
+    int srtp;                /* the participants used SRTP (0: plain RTP, e.g. Janus) */
     int pass;                /* the capacity criterion */
     int gen_limited;         /* the generator could not keep up: the figure is not the server's */
     char why[256];           /* why it failed */

@@ -437,6 +437,7 @@ static void summarize(struct run *r, const struct meters *a, const struct meters
         res->overruns = b->mx.tick_overruns - a->mx.tick_overruns;
         res->worker_cpu_pct = 100 * (b->mx.worker_cpu_s - a->mx.worker_cpu_s) / cw;
     }
+    res->srtp = r->n && r->p[0].lp.srtp;
     res->pps_min = r->n ? 1e9 : 0;
     for (unsigned i = 0; i < r->n; i++) {
         const struct part *p = &r->p[i];
