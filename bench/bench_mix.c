@@ -13,12 +13,13 @@
 #include "cpu.h"
 #include "rtp.h"
 #include "rtpsec.h"
+#include "voice.h"
 
 #define RATE        48000
 #define FRAME       960 /* 20 ms at 48 kHz: one tick */
 #define TICK_MS     20.0
 #define LOOP_FRAMES 500 /* 10 s of pre-encoded audio per stream, looped */
-#define VOICES      5
+#define VOICES      VOICE_COUNT
 #define NOISE       VOICES /* stream index of the open-mic room noise */
 #define STREAMS     (VOICES + 1)
 #define CODED_CAP   400  /* client packets: 32 kbit/s is ~80 bytes a frame */
@@ -46,59 +47,12 @@ struct config {
 
 /* ---- The input: speech-like voices, encoded as a client would, before any timing ---- */
 
-/* Each voice differs in pitch, glide, syllable rate and where its pauses fall, so the talkers of
- * one meeting do not pause together (a pause drops a talker from the mix after the hangover, as
- * in a real meeting). */
-struct voice {
-    double f0, swing, glide_hz, syllable_hz, pause_every, pause_at;
-};
-
-static const struct voice voices[VOICES] = {
-    {120, 30, 0.7, 4.0, 3.0, 0.0}, {210, 50, 0.5, 4.6, 3.4, 1.1}, {150, 40, 0.9, 3.6, 2.7, 2.0},
-    {180, 45, 0.6, 5.0, 3.1, 0.6}, {105, 25, 0.8, 4.3, 2.9, 1.7},
-};
-
 struct stream {
     uint8_t pkt[LOOP_FRAMES][CODED_CAP];
     int len[LOOP_FRAMES];
 };
 
 static struct stream streams[STREAMS];
-
-static uint32_t lcg(uint32_t *seed)
-{
-    *seed = *seed * 1664525u + 1013904223u; /* reproducible noise */
-    return *seed >> 8;
-}
-
-static double noise(uint32_t *seed)
-{
-    return ((double)lcg(seed) / (1 << 24) - 0.5) * 2;
-}
-
-/* Harmonics falling as 1/k up to 7 kHz over a gliding fundamental, cut into syllables by a
- * half-sine envelope, a half-second pause every ~3 s, and noise 50 dB down throughout (as in
- * bench_codec: Opus's cost depends on the signal, and a sine or silence would flatter it). */
-static double voice_at(const struct voice *v, long n, uint32_t *seed)
-{
-    double t = (double)n / RATE;
-    double phase = 2 * M_PI * v->f0 * t - v->swing / v->glide_hz * cos(2 * M_PI * v->glide_hz * t);
-    double f0 = v->f0 + v->swing * sin(2 * M_PI * v->glide_hz * t);
-    /* sin(k phase) by the Chebyshev recurrence: one sin/cos per sample instead of one per
-     * harmonic keeps the set-up under a second. */
-    double c2 = 2 * cos(phase), s_prev = 0, s_cur = sin(phase), sum = 0;
-    for (int k = 1; k * f0 < 7000; k++) {
-        sum += s_cur / k;
-        double s_next = c2 * s_cur - s_prev;
-        s_prev = s_cur;
-        s_cur = s_next;
-    }
-    double syl = sin(2 * M_PI * v->syllable_hz * t);
-    double env = syl > 0 ? sqrt(syl) : 0;
-    if (fmod(t + v->pause_at, v->pause_every) > v->pause_every - 0.5)
-        env = 0;
-    return 6000 * env * sum + 30 * noise(seed);
-}
 
 static void die(const char *what, int err)
 {
@@ -131,7 +85,8 @@ static void make_streams(void)
                 /* Room noise for open mics: about -83 dB under a full-scale sine, below the
                  * level tracker's -80 dB floor, so these inputs never compete for the mix (a
                  * quiet room behind a client's noise suppression). */
-                pcm[i] = clamp16(s == NOISE ? 3 * noise(&seed) : voice_at(&voices[s], n, &seed));
+                pcm[i] =
+                    clamp16(s == NOISE ? 3 * voice_noise(&seed) : voice_sample(s, n, RATE, &seed));
             }
             int len = aenc_encode(enc, pcm, FRAME, streams[s].pkt[f], CODED_CAP);
             if (len <= 0)

@@ -7,21 +7,13 @@
 
 #include "acodec.h"
 #include "loadgen.h"
+#include "voice.h"
+
+_Static_assert(LG_VOICES == VOICE_COUNT, "the generator uses every shared voice");
 
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
 #endif
-
-struct voice {
-    double f0, swing, glide_hz, syllable_hz, pause_every, pause_at;
-};
-
-/* Voice 0 (the marker's talker) pauses when fmod(t, 3) > 2.5; markers start at t = k + 0.24 s
- * and last 0.1 s, so a burst never falls in a pause and the talker stays in the mix. */
-static const struct voice voices[LG_VOICES] = {
-    {120, 30, 0.7, 4.0, 3.0, 0.0}, {210, 50, 0.5, 4.6, 3.4, 1.1}, {150, 40, 0.9, 3.6, 2.7, 2.0},
-    {180, 45, 0.6, 5.0, 3.1, 0.6}, {105, 25, 0.8, 4.3, 2.9, 1.7},
-};
 
 #define MARKER_AMPLITUDE 12000.0
 /* A burst's 2 kHz tone measures ~12,000 after two Opus round trips and a mix; the voices put
@@ -29,36 +21,6 @@ static const struct voice voices[LG_VOICES] = {
 #define DETECT_AMPLITUDE 3000.0
 #define DETECT_BLOCK     240 /* 5 ms: 2 kHz is exactly bin 10 */
 #define DETECT_REARM     25  /* frames (500 ms) without the tone before a new onset counts */
-
-static uint32_t lcg(uint32_t *seed)
-{
-    *seed = *seed * 1664525u + 1013904223u;
-    return *seed >> 8;
-}
-
-static double noise(uint32_t *seed)
-{
-    return ((double)lcg(seed) / (1 << 24) - 0.5) * 2;
-}
-
-static double voice_at(const struct voice *v, long n, uint32_t *seed)
-{
-    double t = (double)n / LG_RATE;
-    double phase = 2 * M_PI * v->f0 * t - v->swing / v->glide_hz * cos(2 * M_PI * v->glide_hz * t);
-    double f0 = v->f0 + v->swing * sin(2 * M_PI * v->glide_hz * t);
-    double c2 = 2 * cos(phase), s_prev = 0, s_cur = sin(phase), sum = 0;
-    for (int k = 1; k * f0 < 7000; k++) {
-        sum += s_cur / k;
-        double s_next = c2 * s_cur - s_prev;
-        s_prev = s_cur;
-        s_cur = s_next;
-    }
-    double syl = sin(2 * M_PI * v->syllable_hz * t);
-    double env = syl > 0 ? sqrt(syl) : 0;
-    if (fmod(t + v->pause_at, v->pause_every) > v->pause_every - 0.5)
-        env = 0;
-    return 6000 * env * sum + 30 * noise(seed);
-}
 
 static int16_t clamp16(double x)
 {
@@ -80,10 +42,10 @@ static int in_burst(int frame)
 static double sample_at(int s, long n, int frame, uint32_t *seed)
 {
     if (s == LG_STREAM_NOISE)
-        return 3 * noise(seed); /* ~-83 dBFS: under the server's talker floor */
+        return 3 * voice_noise(seed); /* ~-83 dBFS: under the server's talker floor */
     if (s == LG_STREAM_MARKER && in_burst(frame))
         return MARKER_AMPLITUDE * sin(2 * M_PI * LG_MARKER_HZ * (double)n / LG_RATE);
-    return voice_at(&voices[s == LG_STREAM_MARKER ? 0 : s], n, seed);
+    return voice_sample(s == LG_STREAM_MARKER ? 0 : s, n, LG_RATE, seed);
 }
 
 int lg_voices_make(struct lg_stream *streams)
