@@ -5,9 +5,13 @@
 #
 #   bash bench/capacity.sh [--quick] [--build DIR] [--seconds S] [--max-size N]
 #                          [--max-meetings M] [--idle-meetings K] [--suite aes80|gcm]
-#                          [--out DIR]
+#                          [--out DIR] [--janus [--janus-max-size N] [--janus-max-meetings M]]
 #
 # --quick: small sizes and short windows, under a minute (the ctest loadgen_smoke runs it).
+# --janus: afterwards, the same two searches against Janus AudioBridge (bench/janus/start.sh,
+#   which installs the janus package if missing), pinned to CPU 0 like our server and stopped by
+#   its PID; then a side-by-side table. Janus's searches stop at --janus-max-size (default 300,
+#   never above --max-size) and --janus-max-meetings (default 50, never above --max-meetings).
 # Exit status: 0; 1 when a participant received nothing at a scenario's first step or a
 # scenario could not run; 2 on bad usage or when the server did not start.
 set -u
@@ -23,6 +27,9 @@ idle_meetings=1000
 idle_seconds=10
 suite=aes80
 out=""
+janus=0
+janus_max_size=300
+janus_max_meetings=50
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -34,7 +41,10 @@ while [ $# -gt 0 ]; do
     --idle-meetings) idle_meetings=$2; shift ;;
     --suite) suite=$2; shift ;;
     --out) out=$2; shift ;;
-    -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
+    --janus) janus=1 ;;
+    --janus-max-size) janus_max_size=$2; shift ;;
+    --janus-max-meetings) janus_max_meetings=$2; shift ;;
+    -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "capacity.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -42,6 +52,8 @@ done
 if [ "$quick" = 1 ]; then
     seconds=2; warmup=1; max_size=20; max_meetings=2; idle_meetings=100; idle_seconds=3
 fi
+[ "$janus_max_size" -le "$max_size" ] 2>/dev/null || janus_max_size=$max_size
+[ "$janus_max_meetings" -le "$max_meetings" ] 2>/dev/null || janus_max_meetings=$max_meetings
 
 mcu="$build/bin/mcu"
 loadgen="$build/bin/loadgen"
@@ -56,7 +68,19 @@ tmp=$(mktemp -d /tmp/mcu-capacity.XXXXXX)
 [ -n "$out" ] || out="$tmp/results"
 mkdir -p "$out" "$tmp/data"
 server_pid=""
+janus_pid=""
+janus_url=""
 
+stop_janus() {
+    # start.sh writes janus.pid before it waits for Janus to answer, so a start-up cut short
+    # still leaves the PID to stop; stop.sh stops only that PID, and only if it is janus.
+    [ -n "$janus_pid" ] || janus_pid=$(cat "$tmp/janus/janus.pid" 2>/dev/null)
+    [ -n "$janus_pid" ] || return 0
+    cp "$tmp/janus/janus.log" "$tmp/janus.log" 2>/dev/null
+    "$here/janus/stop.sh" "$janus_pid"
+    rm -f "$tmp/janus/janus.pid"
+    janus_pid=""
+}
 stop_server() {
     [ -n "$server_pid" ] || return 0
     kill -TERM "$server_pid" 2>/dev/null
@@ -71,10 +95,12 @@ stop_server() {
     wait "$server_pid" 2>/dev/null
     server_pid=""
 }
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
     stop_server
-    # The results stay (in $tmp/results unless --out); the server's data folder does not.
-    rm -rf "$tmp/data"
+    stop_janus
+    # The results stay (in $tmp/results unless --out); the servers' data and config do not.
+    rm -rf "$tmp/data" "$tmp/janus"
     case "$out" in "$tmp"/*) ;; *) rm -rf "$tmp" ;; esac
 }
 trap cleanup EXIT
@@ -130,12 +156,18 @@ echo "capacity.sh: SRTP $suite; ${warmup} s warm-up + ${seconds} s measured per 
 
 status=0
 declare -a names results
-lg() { # name, then loadgen's arguments
+lg() { # name, then loadgen's arguments; against Janus while janus_pid is set
     local name=$1; shift
     echo
     echo "== $name"
-    $pin_gen "$loadgen" --backend mcu --server "$url" --token "$token" --server-pid "$server_pid" \
-        --suite "$suite" "$@" --json "$out/$name.json" | tee "$out/$name.txt"
+    if [ -n "$janus_pid" ]; then
+        $pin_gen "$loadgen" --backend janus --server "$janus_url" --server-pid "$janus_pid" \
+            "$@" --json "$out/$name.json" | tee "$out/$name.txt"
+    else
+        $pin_gen "$loadgen" --backend mcu --server "$url" --token "$token" \
+            --server-pid "$server_pid" --suite "$suite" "$@" --json "$out/$name.json" |
+            tee "$out/$name.txt"
+    fi
     local rc=${PIPESTATUS[0]}
     if [ "$rc" != 0 ]; then
         echo "capacity.sh: $name: loadgen exited $rc" >&2
@@ -158,6 +190,30 @@ lg idle-meetings --idle --meetings "$idle_meetings" --seconds "$idle_seconds" --
 
 stop_server
 
+# The same searches against Janus AudioBridge, on the same CPU, with the same generator (its
+# participants are plain RTP: AudioBridge has no SRTP for them).
+if [ "$janus" = 1 ]; then
+    echo
+    rm -f "$out/janus-one-meeting-3-talkers.json" "$out/janus-meetings-of-5-all-talking.json"
+    janus_cpu=()
+    [ -n "$pin_server" ] && janus_cpu=(-c 0)
+    # -d 3: warnings and errors only, so that Janus does not log every join and leave.
+    if janus_env=$("$here/janus/start.sh" "${janus_cpu[@]}" -d 3 -D "$tmp/janus"); then
+        janus_pid=$(sed -n 's/^JANUS_PID=//p' <<<"$janus_env")
+        janus_url=$(sed -n 's/^JANUS_URL=//p' <<<"$janus_env")
+        echo "capacity.sh: Janus $(dpkg-query -W -f='${Version}' janus 2>/dev/null), PID" \
+            "$janus_pid at $janus_url, ${janus_cpu[*]:+pinned to CPU 0, }AudioBridge, plain RTP"
+        lg janus-one-meeting-3-talkers --search --max-size "$janus_max_size" \
+            --seconds "$seconds" --warmup "$warmup"
+        lg janus-meetings-of-5-all-talking --search --scenario small \
+            --max-meetings "$janus_max_meetings" --seconds "$seconds" --warmup "$warmup"
+    else
+        echo "capacity.sh: Janus did not start (bench/janus/start.sh failed)" >&2
+        status=1
+    fi
+    stop_janus
+fi
+
 # Server CPU against participants, one curve per scenario (every *.json in $out with runs that
 # carry participants, so another server's results placed there are plotted alongside).
 plot="$out/capacity.png"
@@ -178,7 +234,11 @@ for path in sorted(glob.glob(os.path.join(out, "*.json"))):
     with open(dat, "w") as f:
         for n, cpu in pts:
             f.write("%d %.2f\n" % (n, cpu))
-    name = "%s %s" % (d.get("backend", "?"), os.path.basename(path)[:-5])
+    backend = d.get("backend", "?")
+    base = os.path.basename(path)[:-5]
+    if base.startswith(backend + "-"):
+        base = base[len(backend) + 1:]
+    name = "%s %s" % (backend, base)
     print("'%s' using 1:2 with linespoints title '%s'" % (dat, name.replace("'", "")))
 PY
 )
@@ -186,7 +246,7 @@ PY
         {
             echo "set terminal pngcairo size 900,560"
             echo "set output '$plot'"
-            echo "set title 'Server CPU against participants (server pinned to one core)'"
+            echo "set title 'Server CPU against participants (each server pinned to one core)'"
             echo "set xlabel 'participants'"
             echo "set ylabel 'server CPU, % of one core'"
             echo "set logscale x"
@@ -214,4 +274,45 @@ echo "== summary ($pinning; server CPU is utime+stime of the mcu process over th
 for i in "${!names[@]}"; do
     printf '%-32s %s\n' "${names[$i]}" "${results[$i]}"
 done
+
+# Side by side: the largest passing size of each search, the CPU per participant there, and the
+# ratios. Each server had one core to itself, so its largest passing size is its participants
+# per core.
+if [ "$janus" = 1 ] && command -v python3 >/dev/null; then
+    echo
+    echo "== side by side (each server alone on CPU 0, loadgen on CPU 1; ours SRTP $suite, Janus plain RTP)"
+    python3 - "$out" <<'PY'
+import json, os, sys
+out = sys.argv[1]
+def load(name):
+    try:
+        return json.load(open(os.path.join(out, name + ".json"))).get("search") or {}
+    except (OSError, ValueError):
+        return {}
+def cell(s):
+    if s.get("largest_pass") is None:
+        return "none", None, None
+    n, per = s["participants"], s.get("server_cpu_pct_per_participant")
+    meet = s.get("unit") == "meetings"
+    txt = "%s=%d" % ("M" if meet else "N", s["largest_pass"])
+    if meet:
+        txt += " (%d part.)" % n
+    txt += ", %.3f %%" % per if per is not None else ", CPU ?"
+    return txt, n, per
+print("%-26s | %-26s | %-26s | %s" % ("scenario", "ours: largest, CPU/part.",
+                                      "Janus: largest, CPU/part.", "ratio ours/Janus"))
+for label, name in (("one meeting, 3 talkers", "one-meeting-3-talkers"),
+                    ("meetings of 5, all talk", "meetings-of-5-all-talking")):
+    a, na, pa = cell(load(name))
+    b, nb, pb = cell(load("janus-" + name))
+    r1 = "%.2fx participants per core" % (na / nb) if na and nb else "-"
+    r2 = ", %.2fx less CPU per participant" % (pb / pa) if pa and pb else ""
+    print("%-26s | %-26s | %-26s | %s%s" % (label, a, b, r1, r2))
+PY
+fi
+if [ -s "$tmp/janus.log" ] && grep -qiE 'error' "$tmp/janus.log"; then
+    echo
+    echo "Janus log (errors):"
+    grep -iE 'error' "$tmp/janus.log" | head -10
+fi
 exit $status
