@@ -18,13 +18,13 @@ struct lg_participant {
     int fd;
     uint16_t local_port;
     /* filled by join: */
-    struct sockaddr_in server; /* where the participant's RTP goes */
-    uint8_t pt;                /* Opus payload type the server expects and sends */
-    int srtp;                  /* 0: plain RTP (Janus), 1: SRTP with the keys below */
-    int suite;                 /* enum rtpsec_suite when srtp */
+    struct sockaddr_in server;  /* where the participant's RTP goes */
+    uint8_t pt;                 /* Opus payload type the server expects and sends */
+    int srtp;                   /* 0: plain RTP (Janus), 1: SRTP with the keys below */
+    int suite;                  /* enum rtpsec_suite when srtp */
     uint8_t tx_key[LG_KEY_MAX]; /* the generator protects with this */
     uint8_t rx_key[LG_KEY_MAX]; /* the generator unprotects what it receives with this */
-    char id[64];               /* the backend's participant id, for leave */
+    char id[64];                /* the backend's participant id, for leave */
 };
 
 struct lg_backend_ops {
