@@ -43,6 +43,15 @@ static void assert_colour(const struct vframe *f, int x, int y, const uint8_t *c
         assert_int_equal(p[i], c[i]);
 }
 
+/* Four 320x180 pictures, one of each test colour. */
+static void four_colours(struct vframe *pics, const struct vframe **in)
+{
+    for (int i = 0; i < 4; i++) {
+        solid(&pics[i], 320, 180, colours[i]);
+        in[i] = &pics[i];
+    }
+}
+
 static void test_grid(void **state)
 {
     struct vmix *v;
@@ -50,10 +59,7 @@ static void test_grid(void **state)
     assert_int_equal(vmix_create(&v, &p), 0);
     struct vframe pics[4];
     const struct vframe *in[4];
-    for (int i = 0; i < 4; i++) {
-        solid(&pics[i], 320, 180, colours[i]);
-        in[i] = &pics[i];
-    }
+    four_colours(pics, in);
     assert_int_equal(vmix_compose(v, in, 4, -1), 0);
     const struct vframe *c = vmix_canvas(v);
     assert_colour(c, CW / 4, CH / 4, colours[0]);
@@ -95,10 +101,7 @@ static void test_speaker(void **state)
     assert_int_equal(vmix_create(&v, &p), 0);
     struct vframe pics[4];
     const struct vframe *in[4];
-    for (int i = 0; i < 4; i++) {
-        solid(&pics[i], 320, 180, colours[i]);
-        in[i] = &pics[i];
-    }
+    four_colours(pics, in);
     const struct vframe *c = vmix_canvas(v);
     /* The speaker's picture is the big one, centred at the top: follow it as it changes. */
     for (int spk = 0; spk < 4; spk++) {
