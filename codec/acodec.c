@@ -125,3 +125,10 @@ const struct acodec *adec_codec(const struct adec *d)
 {
     return d ? d->codec : NULL;
 }
+
+int acodec_activity(const struct acodec *c, const uint8_t *pkt, size_t len)
+{
+    if (!c || !c->activity)
+        return -ENOTSUP;
+    return c->activity(pkt, len);
+}

@@ -42,6 +42,9 @@ struct acodec {
      * of loss; silence before the first packet. */
     int (*plc)(void *priv, int16_t *pcm, int samples);
     void (*dec_close)(void *priv);
+    /* The sender's voice-activity decision carried in the packet, read without decoding: 1
+     * active, 0 inactive, -ENOTSUP when this packet (or codec: NULL) carries none, -EBADMSG. */
+    int (*activity)(const uint8_t *pkt, size_t len);
 };
 
 extern const struct acodec acodec_opus;
@@ -66,5 +69,8 @@ void adec_destroy(struct adec **dp);
 int adec_decode(struct adec *d, const uint8_t *pkt, size_t len, int16_t *pcm, int samples, int fec);
 int adec_plc(struct adec *d, int16_t *pcm, int samples);
 const struct acodec *adec_codec(const struct adec *d);
+
+/* c->activity, or -ENOTSUP for a codec without one. */
+int acodec_activity(const struct acodec *c, const uint8_t *pkt, size_t len);
 
 #endif

@@ -5,6 +5,7 @@
 
 #include "acodec.h"
 #include "alloc.h"
+#include "opus_vad.h"
 
 #define RATE_48K           48000
 #define MONO               1
@@ -154,4 +155,5 @@ const struct acodec acodec_opus = {
     .decode = dec_decode,
     .plc = dec_plc,
     .dec_close = dec_close,
+    .activity = opus_vad,
 };

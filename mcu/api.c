@@ -56,8 +56,9 @@ int api_fail(struct api_req *rq, int status, int err, const char *fmt, ...)
 static json_t *media_json(struct meeting *m)
 {
     struct cstats *c = &m->cstats;
-    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "encoders_running",
-                     (json_int_t)pstat_get(&c->encoders_running), "talkers",
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "encoders_running",
+                     (json_int_t)pstat_get(&c->encoders_running), "decoders_running",
+                     (json_int_t)pstat_get(&c->decoders_running), "talkers",
                      (json_int_t)pstat_get(&c->talkers), "ticks", (json_int_t)pstat_get(&c->ticks),
                      "tick_overruns", (json_int_t)pstat_get(&c->tick_overruns), "tick_us_max",
                      (json_int_t)pstat_get(&c->tick_us_max), "video_frames",
@@ -614,7 +615,7 @@ static int delete_participant(struct api *api, struct api_req *rq)
 static int get_metrics(struct api *api, struct api_req *rq)
 {
     unsigned meetings = 0, open = 0, parts = 0;
-    uint64_t rx = 0, tx = 0, rtcp = 0, bad = 0, encoders = 0, overruns = 0;
+    uint64_t rx = 0, tx = 0, rtcp = 0, bad = 0, encoders = 0, decoders = 0, overruns = 0;
     int64_t lost = 0;
     double jitter_ms_max = 0;
     for (struct meeting *m = confmgr_meetings(api->cm); m; m = m->next) {
@@ -622,6 +623,7 @@ static int get_metrics(struct api *api, struct api_req *rq)
         open += m->state == MEETING_OPEN;
         if (m->conf) {
             encoders += pstat_get(&m->cstats.encoders_running);
+            decoders += pstat_get(&m->cstats.decoders_running);
             overruns += pstat_get(&m->cstats.tick_overruns);
         }
         for (struct participant *p = m->participants; p; p = p->next) {
@@ -656,10 +658,11 @@ static int get_metrics(struct api *api, struct api_req *rq)
                         (unsigned long long)encoders, (unsigned long long)overruns,
                         confmgr_worker_count(api->cm), api->requests);
     evbuffer_add_printf(rq->text,
+                        "# TYPE mcu_decoders_running gauge\nmcu_decoders_running %llu\n"
                         "# TYPE mcu_rx_lost counter\nmcu_rx_lost %lld\n"
                         "# TYPE mcu_rx_jitter_ms_max gauge\nmcu_rx_jitter_ms_max %.3f\n"
                         "# TYPE mcu_worker_cpu_seconds counter\n",
-                        (long long)lost, jitter_ms_max);
+                        (unsigned long long)decoders, (long long)lost, jitter_ms_max);
     for (unsigned i = 0; i < confmgr_worker_count(api->cm); i++)
         evbuffer_add_printf(rq->text, "mcu_worker_cpu_seconds{worker=\"%u\"} %.3f\n", i,
                             confmgr_worker_cpu(api->cm, i));

@@ -6,6 +6,7 @@
 
 #include "acodec.h"
 #include "alloc.h"
+#include "amix.h"
 #include "jbuf.h"
 #include "preproc.h"
 #include "rtp.h"
@@ -24,7 +25,8 @@ struct astream {
     struct preproc *pre;
     struct aenc *enc;
     unsigned enc_idle;
-    int codec_samples; /* per tick at the codec's PCM rate */
+    unsigned undecoded; /* ticks in a row with a frame left undecoded (ASTREAM_WANT_ONSET) */
+    int codec_samples;  /* per tick at the codec's PCM rate */
     int16_t pcm[ASTREAM_MIX_SAMPLES];
     uint8_t pkt[1501]; /* level byte + payload */
     uint64_t last_rx_us;
@@ -117,19 +119,36 @@ static int decode_tick(struct astream *a, enum jbuf_status st, const uint8_t *da
     return 1;
 }
 
-int astream_pull(struct astream *a, uint64_t now_us, int may_skip, int16_t *pcm, int *dbov)
+/* A frame of an input that is not talking: decoded only if its packet says voice, or when the
+ * codec cannot say, once every ASTREAM_SAMPLE_EVERY ticks. Losses are not concealed. */
+static int onset_wanted(struct astream *a, enum jbuf_status st, const uint8_t *data, size_t len)
+{
+    int act = st == JBUF_FRAME ? acodec_activity(a->codec, data + 1, len - 1) : 0;
+    if (act == -ENOTSUP)
+        act = a->undecoded + 1 >= ASTREAM_SAMPLE_EVERY;
+    if (act != 1)
+        a->undecoded++;
+    return act == 1;
+}
+
+int astream_pull(struct astream *a, uint64_t now_us, enum astream_want want, int16_t *pcm,
+                 int *level)
 {
     const uint8_t *data = NULL;
     size_t len = 0;
     enum jbuf_status st = jbuf_get(a->jb, now_us, &data, &len);
-    *dbov = -1;
+    *level = AMIX_LEVEL_MEASURE;
     if (st == JBUF_EMPTY)
         return 0;
     if (st == JBUF_FRAME && len >= 1 && data[0] != NO_LEVEL) {
-        *dbov = data[0];
-        if (may_skip && *dbov >= SILENT_DBOV)
+        *level = data[0];
+        if (want != ASTREAM_WANT_AUDIO && *level >= SILENT_DBOV)
             return 0;
+    } else if (want == ASTREAM_WANT_ONSET && !onset_wanted(a, st, data, len)) {
+        *level = AMIX_LEVEL_QUIET;
+        return 0;
     }
+    a->undecoded = 0;
     if (!decode_tick(a, st, data, len))
         return 0;
     if (a->up) {

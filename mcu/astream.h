@@ -29,10 +29,22 @@ void astream_destroy(struct astream **ap);
 /* rx: one authenticated packet. */
 void astream_put(struct astream *a, const struct rtp_hdr *h, uint64_t now_us);
 
-/* Tick: this tick's 48 kHz frame into pcm (ASTREAM_MIX_SAMPLES). Returns 1 with audio, 0 when
- * there is none (nothing received, DTX, or known silent from RFC 6464 and `may_skip`: then it
- * is not even decoded). *dbov: the client's RFC 6464 level, or -1. */
-int astream_pull(struct astream *a, uint64_t now_us, int may_skip, int16_t *pcm, int *dbov);
+/* What the mixer needs of this input this tick; the less, the less is decoded. */
+enum astream_want {
+    ASTREAM_WANT_AUDIO, /* a mixed talker: its audio */
+    ASTREAM_WANT_LEVEL, /* talking but not mixed: its level, every frame */
+    ASTREAM_WANT_ONSET, /* not talking: only the moment it starts to */
+};
+
+/* Tick: this tick's 48 kHz frame into pcm (ASTREAM_MIX_SAMPLES). Returns 1 with audio (it was
+ * decoded), 0 without. *level is for amix_input_ready: the client's RFC 6464 level;
+ * AMIX_LEVEL_QUIET for a frame left undecoded because the input is not wanted for audio and
+ * its packet's own VAD flag says no speech (or, from a codec without the flag, between the
+ * frames sampled every ASTREAM_SAMPLE_EVERY); else AMIX_LEVEL_MEASURE. Known-quiet frames
+ * (RFC 6464, or the flag) are decoded only for ASTREAM_WANT_AUDIO, the flag only for ONSET. */
+#define ASTREAM_SAMPLE_EVERY 4
+int astream_pull(struct astream *a, uint64_t now_us, enum astream_want want, int16_t *pcm,
+                 int *level);
 
 /* tx: encode a 48 kHz mix with this participant's own encoder (made on first use). Returns the
  * bytes written, or -errno. */

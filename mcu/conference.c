@@ -179,17 +179,24 @@ static int shared_payload(struct conference *c, const struct acodec *codec, cons
     return se->len;
 }
 
-static void pull_inputs(struct conference *c, uint64_t now)
+/* Returns the inputs decoded: with the participants who are not talking left undecoded while
+ * their packets say so, the cost follows the talkers, as the encoding does. */
+static unsigned pull_inputs(struct conference *c, uint64_t now)
 {
+    unsigned decoded = 0;
     for (unsigned i = 0; i < c->hi; i++) {
         struct member *m = &c->m[i];
         if (!m->used)
             continue;
-        int dbov;
-        int has = astream_pull(m->as, now, !amix_is_mixed(c->amix, i),
-                               amix_input_buffer(c->amix, i), &dbov);
-        amix_input_ready(c->amix, i, has, dbov);
+        enum astream_want want = amix_is_mixed(c->amix, i)     ? ASTREAM_WANT_AUDIO
+                                 : amix_is_talking(c->amix, i) ? ASTREAM_WANT_LEVEL
+                                                               : ASTREAM_WANT_ONSET;
+        int level;
+        int has = astream_pull(m->as, now, want, amix_input_buffer(c->amix, i), &level);
+        amix_input_ready(c->amix, i, has, level);
+        decoded += (unsigned)has;
     }
+    return decoded;
 }
 
 static void send_outputs(struct conference *c, unsigned *encoders)
@@ -253,14 +260,14 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct conference *c = arg;
     uint64_t start = clock_now_us();
-    unsigned encoders = 0;
-    pull_inputs(c, start);
+    unsigned encoders = 0, decoders = pull_inputs(c, start);
     amix_run(c->amix);
     send_outputs(c, &encoders);
     conf_flush_dirty(c);
     const unsigned *tk;
     pstat_set(&c->p.stats->talkers, amix_talkers(c->amix, &tk));
     pstat_set(&c->p.stats->encoders_running, encoders);
+    pstat_set(&c->p.stats->decoders_running, decoders);
     pstat_add(&c->p.stats->ticks, 1);
     uint64_t now = clock_now_us();
     if (now - start > pstat_get(&c->p.stats->tick_us_max))
@@ -268,6 +275,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     if (!anyone_active(c, now)) {
         c->ticking = 0;
         pstat_set(&c->p.stats->encoders_running, 0);
+        pstat_set(&c->p.stats->decoders_running, 0);
         return;
     }
     schedule_next(c, now);

@@ -40,6 +40,7 @@ struct cstats {
     _Atomic uint64_t ticks;
     _Atomic uint64_t tick_overruns;     /* ticks that ran late by more than a frame */
     _Atomic uint64_t encoders_running;  /* encoders used in the last tick */
+    _Atomic uint64_t decoders_running;  /* inputs decoded in the last tick */
     _Atomic uint64_t talkers;           /* mixed talkers in the last tick */
     _Atomic uint64_t tick_us_max;       /* slowest tick's processing time so far */
     _Atomic uint64_t video_frames;      /* composite canvases encoded (once per codec) */

@@ -161,16 +161,18 @@ int16_t *amix_input_buffer(struct amix *a, unsigned idx)
     return idx < a->p.max_inputs ? a->in[idx].buf : NULL;
 }
 
-void amix_input_ready(struct amix *a, unsigned idx, int has_audio, int rfc6464_dbov)
+void amix_input_ready(struct amix *a, unsigned idx, int has_audio, int level)
 {
     if (idx >= a->p.max_inputs || !a->in[idx].used)
         return;
     struct input *in = &a->in[idx];
     in->ready = has_audio != 0;
-    if (!has_audio)
+    if (level >= 0)
+        in->score = level_update_rfc6464(&in->level, level);
+    else if (level == AMIX_LEVEL_QUIET)
+        in->score = level_update_quiet(&in->level);
+    else if (!has_audio)
         in->score = level_update_silent(&in->level);
-    else if (rfc6464_dbov >= 0)
-        in->score = level_update_rfc6464(&in->level, rfc6464_dbov);
     else
         in->score =
             level_update_energy(&in->level, a->dsp.energy_s16(in->buf, (int)a->p.frame_samples),

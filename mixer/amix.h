@@ -35,9 +35,15 @@ void amix_input_set_mute(struct amix *a, unsigned idx, int muted);
 /* This tick's frame buffer for the slot (frame_samples, 32-byte aligned): write the decoded
  * audio into it, then call amix_input_ready. */
 int16_t *amix_input_buffer(struct amix *a, unsigned idx);
-/* has_audio 0: nothing this tick (the buffer is ignored). rfc6464_dbov >= 0: the client's own
- * level for this frame, used for selection instead of the measured energy. */
-void amix_input_ready(struct amix *a, unsigned idx, int has_audio, int rfc6464_dbov);
+/* The level that goes with a frame, when it is not RFC 6464's 0..127 (the client's own level,
+ * used for selection instead of the measured energy). */
+#define AMIX_LEVEL_MEASURE (-1) /* measure the buffer; without audio, the frame is silence */
+#define AMIX_LEVEL_QUIET   (-2) /* not decoded: the sender flagged it as no speech (level.h) */
+
+/* has_audio 0: nothing to mix this tick (the buffer is ignored), but `level` still counts:
+ * a known level (a frame left undecoded because the client said it was quiet), QUIET, or
+ * MEASURE for silence. */
+void amix_input_ready(struct amix *a, unsigned idx, int has_audio, int level);
 
 /* Select talkers and mix. Inputs not marked ready this tick count as silent. */
 void amix_run(struct amix *a);

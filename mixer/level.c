@@ -55,6 +55,15 @@ float level_update_rfc6464(struct level *l, int dbov)
     return update_db(l, (float)-dbov);
 }
 
+float level_update_quiet(struct level *l)
+{
+    /* Not update_db(floor): a floor fed its own value would creep up 2 dB/s for as long as the
+     * sender stays quiet, and its next words would then score too low to count. */
+    l->smooth_db += SMOOTH_DOWN * (l->floor_db - l->smooth_db);
+    float score = l->smooth_db - l->floor_db;
+    return score > 0 ? score : 0;
+}
+
 float level_update_silent(struct level *l)
 {
     return update_db(l, SILENCE_DB);

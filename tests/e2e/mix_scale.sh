@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Ten participants of whom two talk: the server runs 2 + 1 Opus encoders (one per talker, one
 # shared by the eight listeners), not ten. One talker's packets cross a link that drops 10 % of
-# them at random, and everybody still hears its tone in every 100 ms window (FEC / PLC).
+# them at random, and everybody still hears its tone in every 100 ms window (FEC / PLC). A third
+# sends only quiet room noise: its packets are not even decoded.
 source "$(dirname "$0")/lib.sh" "$1" "$2"
 need ffmpeg curl jq ss awk
 
@@ -35,6 +36,12 @@ ffmpeg -nostdin -loglevel error -re -f lavfi -i "sine=frequency=660:duration=$SE
   -c:a libopus -b:a 32k -fec 1 -packet_loss 10 -f rtp -srtp_out_suite AES_CM_128_HMAC_SHA1_80 \
   -srtp_out_params "$(key p1)" "srtp://127.0.0.1:$RELAY?rtcpport=$RELAY" >"$WORK/sender-660.log" 2>&1 &
 PIDS+=($!)
+# p2 has an open microphone in a quiet room, from a VoIP-mode encoder (as browsers are): its
+# packets carry the encoder's "no speech" flag, so the server does not even decode them.
+ffmpeg -nostdin -loglevel error -re -f lavfi -i "anoisesrc=amplitude=0.0002:duration=$SECS:sample_rate=48000" \
+  -c:a libopus -application voip -b:a 32k -f rtp -srtp_out_suite AES_CM_128_HMAC_SHA1_80 \
+  -srtp_out_params "$(key p2)" "srtp://127.0.0.1:$(port p2)?rtcpport=$(port p2)" >"$WORK/sender-quiet.log" 2>&1 &
+PIDS+=($!)
 
 sleep 4
 mcuctl --json show "$MEETING" >"$WORK/show.json"
@@ -45,6 +52,9 @@ cat "$WORK/lossy.txt"
 
 check "$(jq -r .media.talkers "$WORK/show.json")" "==" 2 "two talkers mixed"
 check "$(jq -r .media.encoders_running "$WORK/show.json")" "==" 3 "encoders running (2 talkers + 1 shared)"
+check "$(jq -r .media.decoders_running "$WORK/show.json")" "==" 2 "inputs decoded (the 2 talkers, not quiet p2)"
+check "$(jq '.participants[] | select(.name == "p2") | .stats.rx_packets' "$WORK/parts.json")" ">" 100 \
+  "quiet p2's packets arrive"
 check "$(jq '[.participants[] | select(.audio.talking)] | length' "$WORK/parts.json")" "==" 2 \
   "participants shown talking"
 check "$(jq '[.participants[] | select(.stats.tx_packets > 100)] | length' "$WORK/parts.json")" "==" 10 \

@@ -162,6 +162,46 @@ static void test_mute_and_remove(void **state)
     amix_destroy(&a);
 }
 
+/* Feed input i a tone of `amp` (amp < 0: no audio, with `level` for amix_input_ready). */
+static void feed(struct amix *a, unsigned i, double amp, int level, unsigned t)
+{
+    if (amp >= 0)
+        tone(amix_input_buffer(a, i), 440, amp, t);
+    amix_input_ready(a, i, amp >= 0, amp >= 0 ? AMIX_LEVEL_MEASURE : level);
+}
+
+/* A participant in a noisy room, whose frames the server left undecoded because its encoder
+ * flagged them as no speech, keeps its noise floor; one that sent nothing loses it. */
+static void test_quiet_frames_hold_the_floor(void **state)
+{
+    struct amix *a = make(2, 3, cpu_flags());
+    unsigned t = 0;
+    for (; t < 1000; t++) { /* 20 s of room noise ~50 dB down: the floor climbs to it */
+        feed(a, 0, 100, 0, t);
+        feed(a, 1, 100, 0, t);
+        amix_run(a);
+    }
+    assert_false(amix_is_talking(a, 0));
+    assert_false(amix_is_talking(a, 1));
+    for (unsigned end = t + 500; t < end; t++) {
+        feed(a, 0, -1, AMIX_LEVEL_QUIET, t);
+        feed(a, 1, -1, AMIX_LEVEL_MEASURE, t);
+        amix_run(a);
+    }
+    for (unsigned end = t + 5; t < end; t++) { /* the same noise again */
+        feed(a, 0, 100, 0, t);
+        feed(a, 1, 100, 0, t);
+        amix_run(a);
+    }
+    assert_false(amix_is_talking(a, 0));
+    assert_true(amix_is_talking(a, 1));
+    feed(a, 0, 8000, 0, t); /* and words count at once */
+    feed(a, 1, 100, 0, t);
+    amix_run(a);
+    assert_true(amix_is_talking(a, 0));
+    amix_destroy(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -170,6 +210,7 @@ int main(void)
         cmocka_unit_test(test_short_pause_keeps_talker),
         cmocka_unit_test(test_limiter_not_clipping),
         cmocka_unit_test(test_mute_and_remove),
+        cmocka_unit_test(test_quiet_frames_hold_the_floor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
