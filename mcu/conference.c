@@ -18,8 +18,9 @@
 #include "udp.h"
 #include "vstream.h"
 
-#define TICK_US      (ASTREAM_FRAME_MS * 1000u)
-#define IDLE_STOP_US 2000000u /* no audio from anybody this long: stop ticking */
+#define TICK_US        (ASTREAM_FRAME_MS * 1000u)
+#define GOLDEN_STEP_US 12361u   /* TICK_US x 0.618...: conference_tick_phase's step */
+#define IDLE_STOP_US   2000000u /* no audio from anybody this long: stop ticking */
 
 static void on_tick(evutil_socket_t fd, short what, void *arg);
 
@@ -110,12 +111,31 @@ void conf_flush_dirty(struct conference *c)
     c->ndirty = 0;
 }
 
+unsigned conference_tick_phase(unsigned k)
+{
+    return (unsigned)((uint64_t)k * GOLDEN_STEP_US % TICK_US);
+}
+
+/* The first time at or after `after` that falls on the conference's phase. */
+static uint64_t on_phase(const struct conference *c, uint64_t after)
+{
+    uint64_t t = after - after % TICK_US + c->p.tick_phase_us % TICK_US;
+    return t < after ? t + TICK_US : t;
+}
+
+static void arm_tick(struct conference *c, uint64_t now)
+{
+    uint64_t wait = c->deadline_us > now ? c->deadline_us - now : 0;
+    struct timeval tv = {(time_t)(wait / 1000000u), (suseconds_t)(wait % 1000000u)};
+    evtimer_add(c->tick, &tv);
+}
+
 static void start_ticking(struct conference *c)
 {
+    uint64_t now = clock_now_us();
     c->ticking = 1;
-    c->deadline_us = clock_now_us() + TICK_US;
-    struct timeval tv = {0, TICK_US};
-    evtimer_add(c->tick, &tv);
+    c->deadline_us = on_phase(c, now + TICK_US);
+    arm_tick(c, now);
 }
 
 static void on_rtp(void *owner, struct session *from, uint8_t *pkt, size_t len,
@@ -247,13 +267,12 @@ static void schedule_next(struct conference *c, uint64_t now)
 {
     c->deadline_us += TICK_US;
     if (now > c->deadline_us) {
-        /* Late by more than a whole frame: start a fresh timeline rather than bursting. */
+        /* Late by more than a whole frame: skip to the next tick on the phase rather than
+         * bursting. */
         pstat_add(&c->p.stats->tick_overruns, 1);
-        c->deadline_us = now + TICK_US;
+        c->deadline_us = on_phase(c, now);
     }
-    uint64_t wait = c->deadline_us - now;
-    struct timeval tv = {(time_t)(wait / 1000000u), (suseconds_t)(wait % 1000000u)};
-    evtimer_add(c->tick, &tv);
+    arm_tick(c, now);
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)

@@ -34,12 +34,18 @@ struct conference_params {
     int video_w, video_h, video_kbps, video_fps; /* composite canvas */
     enum layout_kind layout;
     unsigned last_n; /* forward video: streams per receiver, 1..SESSION_MAX_STREAMS */
+    /* Mix mode: where in each 20 ms its ticks fall (conference_tick_phase), so that conferences
+     * sharing a worker take turns in a fixed order instead of all waking at once. */
+    unsigned tick_phase_us;
     unsigned cpu_flags;
     struct event_base *base; /* the worker's */
     struct cstats *stats;    /* owned by the caller, outlives the conference */
 };
 
 int conference_create(struct conference **out, const struct conference_params *p);
+/* The tick phase of the k-th conference placed on a worker: golden-ratio steps through the
+ * 20 ms, so any number of them spread evenly and none shares another's phase. */
+unsigned conference_tick_phase(unsigned k);
 /* Worker thread (or any thread once the worker has stopped). Destroys every member. */
 void conference_destroy(struct conference **cp);
 /* A member's media objects, handed over whole. */

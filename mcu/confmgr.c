@@ -25,7 +25,8 @@
 struct confmgr {
     struct confmgr_params p;
     struct worker **workers;
-    unsigned *worker_load; /* open conferences per worker */
+    unsigned *worker_load;   /* open conferences per worker */
+    unsigned *worker_opened; /* conferences ever placed on each worker: their tick phases */
     struct meeting *meetings, *meetings_tail;
     uint8_t *pair_used;
     unsigned npairs, next_pair;
@@ -97,7 +98,8 @@ int confmgr_create(struct confmgr **out, const struct confmgr_params *p)
     cm->pair_used = mcu_calloc(cm->npairs ? cm->npairs : 1, 1);
     cm->workers = mcu_calloc(p->workers, sizeof(*cm->workers));
     cm->worker_load = mcu_calloc(p->workers, sizeof(*cm->worker_load));
-    int err = cm->pair_used && cm->workers && cm->worker_load ? 0 : -ENOMEM;
+    cm->worker_opened = mcu_calloc(p->workers, sizeof(*cm->worker_opened));
+    int err = cm->pair_used && cm->workers && cm->worker_load && cm->worker_opened ? 0 : -ENOMEM;
     for (unsigned i = 0; !err && i < p->workers; i++)
         err = worker_create(&cm->workers[i], i);
     if (err) {
@@ -137,6 +139,7 @@ void confmgr_destroy(struct confmgr **cmp)
         worker_destroy(&cm->workers[i]);
     mcu_free(cm->workers);
     mcu_free(cm->worker_load);
+    mcu_free(cm->worker_opened);
     mcu_free(cm->pair_used);
     mcu_free(cm);
     *cmp = NULL;
@@ -354,6 +357,7 @@ static int open_meeting(struct confmgr *cm, struct meeting *m)
         .video_kbps = m->video_kbps,
         .video_fps = MEETING_VIDEO_FPS,
         .last_n = meeting_video_streams(m),
+        .tick_phase_us = conference_tick_phase(cm->worker_opened[w]),
         .cpu_flags = cpu_flags(),
         .base = loop_base(worker_loop(cm->workers[w])),
         .stats = &m->cstats,
@@ -367,6 +371,7 @@ static int open_meeting(struct confmgr *cm, struct meeting *m)
         return err;
     m->worker = cm->workers[w];
     cm->worker_load[w]++;
+    cm->worker_opened[w]++;
     m->state = MEETING_OPEN;
     if (cm->p.store)
         store_meeting_save(cm->p.store, m);
