@@ -43,7 +43,10 @@ int astream_create(struct astream **out, const struct astream_params *p)
     struct jbuf_params jp = {
         .clock_rate = p->codec->clock_rate,
         .frame_ms = ASTREAM_FRAME_MS,
-        .min_delay_ms = 20,
+        /* The tick adds 0-20 ms of waiting already (the conference's phase against the
+         * sender's), so the buffer keeps only 10 ms over the jitter it measured. */
+        .min_delay_ms = 10,
+        .margin_ms = 10,
         .max_delay_ms = 500,
         .capacity = 64,
         .max_payload = sizeof(a->pkt),

@@ -144,7 +144,7 @@ static void on_rtp(void *owner, struct session *from, uint8_t *pkt, size_t len,
     struct conference *c = owner;
     struct member *fm = session_user(from);
     if (c->p.mode == MEETING_MIX) {
-        astream_put(fm->as, h, clock_now_us());
+        astream_put(fm->as, h, session_rx_time_us(from));
         if (!c->ticking)
             start_ticking(c);
         return;

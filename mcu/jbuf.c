@@ -9,7 +9,7 @@
 
 #define JB_WIN             100     /* transit samples in the estimator: 2 s of 20 ms packets */
 #define JB_PCTL            95      /* the target covers this percentile of the relative delay */
-#define JB_K               1       /* target = JB_K * jitter + frame: the percentile is a delay */
+#define JB_K               1       /* target = JB_K * jitter + margin: the percentile is a delay */
 #define JB_TOPK_MAX        8       /* room for the top JB_WIN * (100 - JB_PCTL) % + 1 samples */
 #define JB_SHRINK_EVERY_US 500000  /* at most one frame dropped per this much time */
 #define JB_GROW_EVERY_US   60000   /* at most one concealed frame inserted per this much time */
@@ -39,7 +39,7 @@ struct jb_slot {
 
 struct jbuf {
     struct jbuf_params p;
-    int64_t tick_ts, tick_us, min_us, max_us, ahead_us, behind_us, plc_ticks;
+    int64_t tick_ts, tick_us, margin_us, min_us, max_us, ahead_us, behind_us, plc_ticks;
 
     struct jb_slot *slot;
     uint8_t *bytes;
@@ -157,7 +157,7 @@ static unsigned insert_pos(const struct jbuf *jb, int64_t seq, bool *dup)
 static void set_estimate(struct jbuf *jb, int64_t jitter)
 {
     jb->jitter_us = clamp64(jitter, 0, jb->max_us);
-    jb->target_us = clamp64(JB_K * jb->jitter_us + jb->tick_us, jb->min_us, jb->max_us);
+    jb->target_us = clamp64(JB_K * jb->jitter_us + jb->margin_us, jb->min_us, jb->max_us);
 }
 
 /* Whether replacing `old` by `v` in a full window keeps the percentile sample (both are below
@@ -588,7 +588,7 @@ static int check_params(const struct jbuf_params *p)
         p->frame_ms > JB_MAX_FRAME_MS || (uint64_t)p->clock_rate * p->frame_ms % 1000 != 0)
         return -EINVAL;
     if (p->min_delay_ms > p->max_delay_ms || p->max_delay_ms < p->frame_ms ||
-        p->max_delay_ms > JB_MAX_DELAY_MS)
+        p->max_delay_ms > JB_MAX_DELAY_MS || p->margin_ms > p->max_delay_ms)
         return -EINVAL;
     if (p->capacity == 0 || p->capacity > JB_MAX_CAPACITY || p->max_payload == 0 ||
         p->max_payload > SIZE_MAX / p->capacity)
@@ -601,12 +601,13 @@ static void init_derived(struct jbuf *jb)
     const struct jbuf_params *p = &jb->p;
     jb->tick_ts = (int64_t)p->clock_rate * p->frame_ms / 1000;
     jb->tick_us = (int64_t)p->frame_ms * 1000;
+    jb->margin_us = (int64_t)(p->margin_ms ? p->margin_ms : p->frame_ms) * 1000;
     jb->min_us = (int64_t)p->min_delay_ms * 1000;
     jb->max_us = (int64_t)p->max_delay_ms * 1000;
     jb->ahead_us = jb->max_us + (int64_t)p->capacity * jb->tick_us + JB_JUMP_SLACK_US;
     jb->behind_us = jb->max_us + JB_JUMP_SLACK_US;
     jb->plc_ticks = (JB_PLC_US + jb->tick_us - 1) / jb->tick_us;
-    jb->target_us = clamp64(jb->tick_us, jb->min_us, jb->max_us);
+    jb->target_us = clamp64(jb->margin_us, jb->min_us, jb->max_us);
     for (unsigned i = 0; i < p->capacity; i++) {
         jb->slot[i].data = jb->bytes + (size_t)i * p->max_payload;
         jb->free_idx[i] = p->capacity - 1 - i;

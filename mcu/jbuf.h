@@ -11,8 +11,12 @@
  * pauses). The fastest transit in that window is the path's base; jitter_ms is the 95th
  * percentile of (transit - base), i.e. the extra delay that covers 95 % of recent packets. It
  * rises as soon as 5 % of the window is late and falls when a spike leaves the window.
- * target_ms = clamp(1 * jitter + frame_ms, min_delay_ms, max_delay_ms): k = 1 because the
- * percentile already is a delay to cover, not a deviation to scale.
+ * target_ms = clamp(1 * jitter + margin_ms, min_delay_ms, max_delay_ms): k = 1 because the
+ * percentile already is a delay to cover, not a deviation to scale. The margin (a frame unless
+ * set) covers what the window has not seen yet; a mixer whose tick already adds up to a frame
+ * of waiting can keep it small (a lost frame's successor, whose in-band FEC could rebuild it,
+ * is then in hand at the lost frame's tick only when the playout delay happens to exceed a
+ * frame; else the loss is concealed).
  *
  * Delay: a frame's current delay is now minus the time it would have arrived by the fastest
  * path. Playback starts once the oldest packet's delay reaches the target. Growth is quick:
@@ -67,6 +71,7 @@ struct jbuf_params {
     uint32_t min_delay_ms; /* floor of the target delay, e.g. 20 */
     uint32_t max_delay_ms; /* ceiling of the target; a packet whose transit exceeds the
                               fastest in the window by more than this is dropped, e.g. 500 */
+    uint32_t margin_ms;    /* the target's delay over the measured jitter; 0 = frame_ms */
     unsigned capacity;     /* packets held at most, e.g. 64; a full buffer drops its oldest.
                               Delay grows only while it has room: make it > max_delay/frame */
     size_t max_payload;    /* bytes per packet at most, e.g. 1500 */

@@ -61,6 +61,7 @@ struct session {
     struct udp_addr dst, dst_rtcp;
 
     int rx_seen;
+    uint64_t rx_at_us; /* arrival of the packet being handled (session_rx_time_us) */
     struct rtpstat rxs;
     uint8_t fir_seq;
 
@@ -189,6 +190,11 @@ void session_set_user(struct session *s, void *user)
     s->user = user;
 }
 
+uint64_t session_rx_time_us(const struct session *s)
+{
+    return s->rx_at_us;
+}
+
 void *session_user(const struct session *s)
 {
     return s->user;
@@ -252,7 +258,7 @@ static void handle_rtp(struct session *s, uint8_t *buf, size_t len, const struct
         return;
     }
     accept_source(s, from);
-    uint64_t now = clock_now_us();
+    uint64_t now = s->rx_at_us;
     if (!s->rx_seen || h.ssrc != s->rxs.ssrc) {
         rtpstat_init(&s->rxs, h.ssrc, h.seq, s->p.clock_rate);
         s->rx_seen = 1;
@@ -377,8 +383,10 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
         int n = udp_recv_batch(fd, s->rx);
         if (n <= 0)
             break;
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) {
+            s->rx_at_us = s->rx->at_us[i];
             handle_packet(s, s->rx->buf[i], s->rx->msgs[i].msg_len, &s->rx->from[i]);
+        }
         if (n < UDP_BATCH)
             break;
     }

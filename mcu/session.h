@@ -102,6 +102,8 @@ void session_flush(struct session *s);
 /* An owner's pointer kept for it (the conference's member record). */
 void session_set_user(struct session *s, void *user);
 void *session_user(const struct session *s);
+/* In a callback for a received packet: when it reached the socket (clock_now_us's clock). */
+uint64_t session_rx_time_us(const struct session *s);
 struct pstats *session_stats(const struct session *s);
 
 /* The participant's receive address is known (named at join, or latched). */

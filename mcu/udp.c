@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 int udp_addr_from_ip(struct udp_addr *a, const char *ip, uint16_t port)
 {
     memset(a, 0, sizeof(*a));
@@ -104,6 +106,8 @@ int udp_open(const struct udp_addr *local, int *fd)
     int sz = 1 << 20;
     setsockopt(s, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
     setsockopt(s, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+    int on = 1; /* best effort: without it, arrival is the read time */
+    setsockopt(s, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
     if (bind(s, (const struct sockaddr *)&local->ss, local->len) < 0) {
         int err = -errno;
         close(s);
@@ -123,6 +127,8 @@ int udp_recv_batch(int fd, struct udp_rx_batch *b)
         b->msgs[i].msg_hdr.msg_iovlen = 1;
         b->msgs[i].msg_hdr.msg_name = &b->from[i].ss;
         b->msgs[i].msg_hdr.msg_namelen = sizeof(b->from[i].ss);
+        b->msgs[i].msg_hdr.msg_control = b->ctl[i].buf;
+        b->msgs[i].msg_hdr.msg_controllen = sizeof(b->ctl[i].buf);
     }
     int n;
     do
@@ -130,8 +136,26 @@ int udp_recv_batch(int fd, struct udp_rx_batch *b)
     while (n < 0 && errno == EINTR);
     if (n < 0)
         return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-    for (int i = 0; i < n; i++)
+    /* The kernel stamps CLOCK_REALTIME; one reading of both clocks converts a whole batch. */
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    uint64_t mono = clock_now_us();
+    uint64_t real = (uint64_t)rt.tv_sec * 1000000u + (uint64_t)rt.tv_nsec / 1000u;
+    for (int i = 0; i < n; i++) {
         b->from[i].len = b->msgs[i].msg_hdr.msg_namelen;
+        b->at_us[i] = mono;
+        struct msghdr *h = &b->msgs[i].msg_hdr;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS)
+                continue;
+            struct timespec ts;
+            memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+            uint64_t k = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+            /* Older than a second is a clock step, not a queue: keep the read time. */
+            if (k <= real && real - k < 1000000u)
+                b->at_us[i] = mono - (real - k);
+        }
+    }
     return n ? n : -EAGAIN;
 }
 

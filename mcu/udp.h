@@ -27,7 +27,8 @@ void udp_addr_set_port(struct udp_addr *a, uint16_t port);
 /* "ip:port" into buf. */
 const char *udp_addr_str(const struct udp_addr *a, char *buf, size_t cap);
 
-/* A bound, non-blocking, close-on-exec socket; *fd set. -EADDRINUSE when taken. */
+/* A bound, non-blocking, close-on-exec socket that timestamps arrivals; *fd set.
+ * -EADDRINUSE when taken. */
 int udp_open(const struct udp_addr *local, int *fd);
 
 /* Receive side: UDP_BATCH buffers filled by one recvmmsg. */
@@ -35,6 +36,14 @@ struct udp_rx_batch {
     struct mmsghdr msgs[UDP_BATCH];
     struct iovec iov[UDP_BATCH];
     struct udp_addr from[UDP_BATCH];
+    /* When each packet reached the socket (the kernel's SO_TIMESTAMPNS), on clock_now_us()'s
+     * monotonic clock: a worker busy elsewhere reads packets late, and jitter measured at the
+     * read would be the worker's, not the network's. The read time where the kernel gave none. */
+    uint64_t at_us[UDP_BATCH];
+    union {
+        struct cmsghdr align;
+        uint8_t buf[CMSG_SPACE(sizeof(struct timespec))];
+    } ctl[UDP_BATCH];
     uint8_t buf[UDP_BATCH][UDP_BUF];
 };
 

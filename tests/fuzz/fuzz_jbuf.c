@@ -123,6 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     s.p.min_delay_ms = (uint32_t)(data[2] % 251) * 2; /* 0..500 ms */
     s.p.max_delay_ms = 500;
     s.p.max_payload = 1 + data[3] % 64;
+    s.p.margin_ms = (uint32_t)(data[3] >> 6) * 5; /* 0 (a frame), 5, 10, 15 ms */
     s.tick_ts = s.p.clock_rate / 50;
     if (jbuf_create(&s.jb, &s.p) != 0)
         abort();
