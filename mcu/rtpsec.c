@@ -1,4 +1,5 @@
-/* SRTP/SRTCP over libsrtp2 (built against NSS on Debian). */
+/* SRTP/SRTCP over libsrtp2 (built against NSS on Debian), with the AES-ICM and HMAC-SHA1 kernels
+ * replaced by OpenSSL ones (rtpsec_ossl.c). */
 #include "rtpsec.h"
 
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <sys/random.h>
 
 #include "alloc.h"
+#include "rtpsec_ossl.h"
 
 struct rtpsec {
     srtp_t ctx;
@@ -25,16 +27,22 @@ static const struct {
 
 int rtpsec_global_init(void)
 {
-    /* libsrtp opens NSS itself with NSS_INIT_OPTIMIZESPACE when nobody did, and then NSS builds a
-     * new crypto context per packet at a cost that grows with the number of sessions. Opening it
-     * first, without that flag, makes libsrtp reuse ours. */
+    /* NSS still serves AES-GCM (and AES-ICM-192, which no suite of ours uses). libsrtp opens
+     * NSS itself with NSS_INIT_OPTIMIZESPACE when nobody did, and then NSS builds a new crypto
+     * context per packet at a cost that grows with the number of sessions. Opening it first,
+     * without that flag, makes libsrtp reuse ours. */
     if (!NSS_IsInitialized()) {
         if (NSS_Initialize("", "", "", "",
                            NSS_INIT_READONLY | NSS_INIT_NOCERTDB | NSS_INIT_NOMODDB |
                                NSS_INIT_FORCEOPEN | NSS_INIT_NOROOTINIT) != SECSuccess)
             return -EIO;
     }
-    return srtp_init() == srtp_err_status_ok ? 0 : -EIO;
+    if (srtp_init() != srtp_err_status_ok)
+        return -EIO;
+    /* Even then NSS's AES-ICM and HMAC-SHA1 create and destroy a PK11 context per packet (locks,
+     * malloc/free): the AES_CM suites cost about 3x GCM. The OpenSSL kernels keep the key schedule
+     * and the HMAC pad states from session setup on. */
+    return rtpsec_ossl_register();
 }
 
 void rtpsec_global_deinit(void)

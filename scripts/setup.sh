@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
   build-essential cmake pkg-config
-  libevent-dev libsrtp2-dev libnss3-dev libjansson-dev libsqlite3-dev libcmocka-dev
+  libevent-dev libsrtp2-dev libnss3-dev libssl-dev libjansson-dev libsqlite3-dev libcmocka-dev
   libopus-dev libspeexdsp-dev libvpx-dev libavcodec-dev libavutil-dev libswscale-dev
   ffmpeg iproute2 sqlite3 jq gnuplot-nox
 )
