@@ -247,12 +247,16 @@ static void meeting_tick(struct meeting *m, int per_part, const struct config *c
     amix_run(m->mix);
     int64_t t2 = cpu_ns();
     int shared_len = -1;
+    const unsigned *tk;
+    unsigned talkers = amix_talkers(m->mix, &tk);
     for (unsigned i = 0; i < m->n; i++) {
         struct part *p = &m->p[i];
         int mixed = amix_is_mixed(m->mix, i);
         if (per_part || mixed) {
             if (!p->enc)
                 part_encoder(p, cfg);
+            /* As conference.c: the voices the mix holds (a talker does not hear itself). */
+            aenc_set_voices(p->enc, mixed ? talkers - 1 : talkers);
             p->out_len = aenc_encode(p->enc, amix_output(m->mix, i), FRAME, p->own, MAX_PKT);
             encode_check(p->out_len);
             p->out = p->own;
@@ -261,6 +265,7 @@ static void meeting_tick(struct meeting *m, int per_part, const struct config *c
             if (shared_len < 0) {
                 if (!m->shared_enc)
                     m->shared_enc = server_encoder(cfg);
+                aenc_set_voices(m->shared_enc, talkers);
                 shared_len = aenc_encode(m->shared_enc, amix_shared_output(m->mix), FRAME,
                                          m->shared_pkt, sizeof(m->shared_pkt));
                 encode_check(shared_len);
@@ -289,8 +294,7 @@ static void meeting_tick(struct meeting *m, int per_part, const struct config *c
         }
         t4 = cpu_ns();
     }
-    const unsigned *tk;
-    a->mixed += amix_talkers(m->mix, &tk);
+    a->mixed += talkers;
     a->phase[PH_DECODE] += t1 - t0;
     a->phase[PH_MIX] += t2 - t1;
     a->phase[PH_ENCODE] += t3 - t2;

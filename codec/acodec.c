@@ -70,6 +70,12 @@ int aenc_encode(struct aenc *e, const int16_t *pcm, int samples, uint8_t *out, s
     return e->codec->encode(e->priv, pcm, samples, out, cap);
 }
 
+void aenc_set_voices(struct aenc *e, unsigned voices)
+{
+    if (e && e->codec->enc_voices)
+        e->codec->enc_voices(e->priv, voices);
+}
+
 const struct acodec *aenc_codec(const struct aenc *e)
 {
     return e ? e->codec : NULL;

@@ -30,6 +30,8 @@ struct acodec {
      * (Opus otherwise fits any cap by lowering the bitrate; G.711 needs one byte a sample). */
     int (*encode)(void *priv, const int16_t *pcm, int samples, uint8_t *out, size_t cap);
     void (*enc_close)(void *priv);
+    /* How many voices the next frames mix (NULL: the codec does not care). */
+    void (*enc_voices)(void *priv, unsigned voices);
     int (*dec_open)(void *priv);
     /* Decode one packet; with fec=1 (Opus) decode the PREVIOUS frame from this packet's FEC
      * data, `samples` long (libopus conceals that frame when the packet carries no FEC). Without
@@ -62,6 +64,12 @@ struct adec;
 int aenc_create(struct aenc **out, const struct acodec *c, const struct acodec_enc_params *p);
 void aenc_destroy(struct aenc **ep);
 int aenc_encode(struct aenc *e, const int16_t *pcm, int samples, uint8_t *out, size_t cap);
+/* A hint for the frames that follow: how many people's voices they mix. Opus codes one voice
+ * with its speech model (SILK or hybrid, with in-band FEC) and two or more as general audio
+ * (CELT): a sum of voices is not one vocal tract, libopus's own classifier (complexity >= 7)
+ * picks CELT for it, and it costs a third of a hybrid encode (bench/README.md). Cheap to call
+ * every frame: only a change reaches the encoder. */
+void aenc_set_voices(struct aenc *e, unsigned voices);
 const struct acodec *aenc_codec(const struct aenc *e);
 
 int adec_create(struct adec **out, const struct acodec *c);

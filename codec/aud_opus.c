@@ -17,6 +17,7 @@
 struct oenc {
     OpusEncoder *st;
     int dtx;
+    int signal; /* the OPUS_SET_SIGNAL last given (OPUS_AUTO at first) */
 };
 
 struct odec {
@@ -71,7 +72,17 @@ static int enc_open(void *priv, const struct acodec_enc_params *p)
         return err;
     }
     e->dtx = p->dtx ? 1 : 0;
+    e->signal = OPUS_AUTO;
     return 0;
+}
+
+static void enc_voices(void *priv, unsigned voices)
+{
+    struct oenc *e = priv;
+    /* One voice: libopus's own default for VoIP (no analysis at our complexity: speech). */
+    int signal = voices >= 2 ? OPUS_SIGNAL_MUSIC : OPUS_AUTO;
+    if (signal != e->signal && opus_encoder_ctl(e->st, OPUS_SET_SIGNAL(signal)) == OPUS_OK)
+        e->signal = signal;
 }
 
 static int enc_encode(void *priv, const int16_t *pcm, int samples, uint8_t *out, size_t cap)
@@ -151,6 +162,7 @@ const struct acodec acodec_opus = {
     .enc_open = enc_open,
     .encode = enc_encode,
     .enc_close = enc_close,
+    .enc_voices = enc_voices,
     .dec_open = dec_open,
     .decode = dec_decode,
     .plc = dec_plc,

@@ -166,7 +166,8 @@ int astream_pull(struct astream *a, uint64_t now_us, enum astream_want want, int
     return 1;
 }
 
-int astream_encode_own(struct astream *a, const int16_t *pcm, uint8_t *out, size_t cap)
+int astream_encode_own(struct astream *a, const int16_t *pcm, unsigned voices, uint8_t *out,
+                       size_t cap)
 {
     a->enc_idle = 0;
     if (!a->enc) {
@@ -177,6 +178,7 @@ int astream_encode_own(struct astream *a, const int16_t *pcm, uint8_t *out, size
         if (err)
             return err;
     }
+    aenc_set_voices(a->enc, voices);
     if (!a->down)
         return aenc_encode(a->enc, pcm, ASTREAM_MIX_SAMPLES, out, cap);
     int n = resampler_process(a->down, pcm, ASTREAM_MIX_SAMPLES, a->pcm, a->codec_samples);

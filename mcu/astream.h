@@ -46,9 +46,10 @@ enum astream_want {
 int astream_pull(struct astream *a, uint64_t now_us, enum astream_want want, int16_t *pcm,
                  int *level);
 
-/* tx: encode a 48 kHz mix with this participant's own encoder (made on first use). Returns the
- * bytes written, or -errno. */
-int astream_encode_own(struct astream *a, const int16_t *pcm, uint8_t *out, size_t cap);
+/* tx: encode a 48 kHz mix of `voices` talkers (aenc_set_voices) with this participant's own
+ * encoder (made on first use). Returns the bytes written, or -errno. */
+int astream_encode_own(struct astream *a, const int16_t *pcm, unsigned voices, uint8_t *out,
+                       size_t cap);
 /* Called on ticks where the own encoder was not used: frees it after a few idle seconds. */
 void astream_idle_encoder(struct astream *a);
 int astream_has_encoder(const struct astream *a);

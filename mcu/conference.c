@@ -192,6 +192,8 @@ static int shared_payload(struct conference *c, const struct acodec *codec, cons
             err = err == samples ? 0 : err < 0 ? err : -EIO;
             mix = se->pcm;
         }
+        const unsigned *tk;
+        aenc_set_voices(se->enc, amix_talkers(c->amix, &tk));
         se->len = err ? err : aenc_encode(se->enc, mix, samples, se->pkt, sizeof(se->pkt));
         (*encoders)++;
     }
@@ -238,7 +240,10 @@ static void send_outputs(struct conference *c, unsigned *encoders)
         const uint8_t *payload = c->pkt;
         int len;
         if (mixed) {
-            len = astream_encode_own(m->as, amix_output(c->amix, i), c->pkt, sizeof(c->pkt));
+            const unsigned *tk;
+            unsigned others = amix_talkers(c->amix, &tk) - 1; /* a talker does not hear itself */
+            len =
+                astream_encode_own(m->as, amix_output(c->amix, i), others, c->pkt, sizeof(c->pkt));
             (*encoders)++;
         } else {
             astream_idle_encoder(m->as);

@@ -184,6 +184,38 @@ static void test_opus_fec(void **state)
     adec_destroy(&d);
 }
 
+/* Two or more voices are coded as general audio (CELT-only packets, config >= 16), one voice
+ * with the speech model (SILK or hybrid, config < 16, which can carry in-band FEC); the hint
+ * can change every frame and G.711 ignores it. */
+static void test_voices_hint(void **state)
+{
+    (void)state;
+    struct aenc *e;
+    struct acodec_enc_params p = {0, -1, 1, 5, 0}; /* the server's own mix encoders */
+    assert_int_equal(aenc_create(&e, &acodec_opus, &p), 0);
+    int16_t pcm[FRAME_48K];
+    uint8_t pkt[MAX_PKT];
+    int celt[2] = {0, 0};
+    for (int f = 0; f < 100; f++) {
+        unsigned voices = f < 50 ? 1 : 3;
+        for (int i = 0; i < FRAME_48K; i++) /* a vowel-like buzz: harmonics of 150 Hz */
+            pcm[i] = (int16_t)(tone_at((long)f * FRAME_48K + i, 150, 48000, 4000) / 2 +
+                               tone_at((long)f * FRAME_48K + i, 450, 48000, 3000) / 2);
+        aenc_set_voices(e, voices);
+        int n = aenc_encode(e, pcm, FRAME_48K, pkt, sizeof(pkt));
+        assert_true(n > 0);
+        if (f % 50 >= 5) /* a few frames for the switch */
+            celt[f >= 50] += (pkt[0] >> 3) >= 16;
+    }
+    assert_int_equal(celt[0], 0);
+    assert_int_equal(celt[1], 45);
+    aenc_destroy(&e);
+    assert_int_equal(aenc_create(&e, &acodec_pcmu, NULL), 0);
+    aenc_set_voices(e, 3);
+    aenc_set_voices(NULL, 3);
+    aenc_destroy(&e);
+}
+
 static void test_opus_errors(void **state)
 {
     (void)state;
@@ -463,11 +495,12 @@ static void test_oom(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_find),     cmocka_unit_test(test_opus_round_trip),
-        cmocka_unit_test(test_opus_fec), cmocka_unit_test(test_opus_errors),
-        cmocka_unit_test(test_opus_dtx), cmocka_unit_test(test_g711_round_trip),
-        cmocka_unit_test(test_g711_plc), cmocka_unit_test(test_resampler),
-        cmocka_unit_test(test_preproc),  cmocka_unit_test(test_oom),
+        cmocka_unit_test(test_find),        cmocka_unit_test(test_opus_round_trip),
+        cmocka_unit_test(test_opus_fec),    cmocka_unit_test(test_opus_errors),
+        cmocka_unit_test(test_opus_dtx),    cmocka_unit_test(test_g711_round_trip),
+        cmocka_unit_test(test_g711_plc),    cmocka_unit_test(test_resampler),
+        cmocka_unit_test(test_preproc),     cmocka_unit_test(test_oom),
+        cmocka_unit_test(test_voices_hint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
