@@ -20,7 +20,9 @@ enum rtpsec_suite {
 enum rtpsec_dir { RTPSEC_INBOUND, RTPSEC_OUTBOUND };
 
 /* Once per process, before any context: opens NSS in the mode that keeps per-packet cost flat
- * with many sessions (see DESIGN.md's field notes), then srtp_init(). 0 or -errno. */
+ * with many sessions (see DESIGN.md's field notes), then srtp_init(), then replaces libsrtp's
+ * NSS AES-ICM and HMAC-SHA1 with OpenSSL kernels (rtpsec_ossl.h: 0.34 us a protect against
+ * 2.4; NSS still serves GCM). 0 or -errno (-EIO when libsrtp refuses a kernel). */
 int rtpsec_global_init(void);
 void rtpsec_global_deinit(void);
 
