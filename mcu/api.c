@@ -86,6 +86,7 @@ static json_t *meeting_json(struct meeting *m)
         snprintf(res, sizeof(res), "%dx%d", m->video_w, m->video_h);
         json_object_set_new(j, "resolution", json_string(res));
         json_object_set_new(j, "video_kbps", json_integer(m->video_kbps));
+        json_object_set_new(j, "plain_rtp", json_boolean(m->plain_rtp));
         if (m->until_unix)
             json_object_set_new(j, "until", json_string(time_format_utc(m->until_unix, start, 32)));
     }
@@ -144,6 +145,7 @@ static const struct jsonspec meeting_params[] = {
     {"owner", JS_STRING, 0, 0, MEETING_OWNER_MAX, NULL},
     {"resolution", JS_STRING, 0, 3, 9, NULL},
     {"video_kbps", JS_INT, 0, 50, 20000, NULL},
+    {"plain_rtp", JS_BOOL, 0, 0, 0, NULL},
 };
 
 static const struct jsonspec patch_params[] = {
@@ -222,6 +224,7 @@ static int post_meeting(struct api *api, struct api_req *rq)
                         "1920x1088, e.g. \"1280x720\"; got \"%s\"",
                         res);
     spec.video_kbps = (int)jsonspec_int(rq->body, "video_kbps", 0);
+    spec.plain_rtp = jsonspec_bool(rq->body, "plain_rtp", 0);
     struct meeting *m;
     err = confmgr_meeting_create(api->cm, &spec, &m);
     if (err)
@@ -337,7 +340,7 @@ static int delete_meeting(struct api *api, struct api_req *rq)
 static const char *const audio_choices[] = {"opus", "pcmu", "pcma", NULL};
 static const char *const vcodec_choices[] = {"none", "vp8", "h264", NULL};
 static const char *const suite_choices[] = {"AES_CM_128_HMAC_SHA1_80", "AES_CM_128_HMAC_SHA1_32",
-                                            "AEAD_AES_128_GCM", NULL};
+                                            "AEAD_AES_128_GCM", "none", NULL};
 
 static const struct jsonspec join_params[] = {
     {"name", JS_STRING, 1, 1, PARTICIPANT_NAME_MAX, NULL},
@@ -360,6 +363,12 @@ static int join_error(struct api_req *rq, const struct meeting *m, int err)
         return api_fail(rq, 400, err, "\"name\" must be 1 to %d characters", PARTICIPANT_NAME_MAX);
     case -EPERM:
         return api_fail(rq, 403, err, "wrong or missing PIN for meeting %s", m->id);
+    case -EPROTONOSUPPORT:
+        return api_fail(rq, 400, err,
+                        "meeting %s does not allow plain RTP: join with SRTP (leave out "
+                        "\"srtp_suite\" or name a suite), or schedule a meeting with "
+                        "\"plain_rtp\": true (mcuctl schedule --plain-rtp)",
+                        m->id);
     case -EAGAIN:
         return api_fail(rq, 409, err, "meeting %s is not open yet: it opens at %s", m->id,
                         time_format_utc(m->start_unix, when, sizeof(when)));
@@ -419,7 +428,11 @@ static int parse_join(struct api_req *rq, struct join_spec *js)
                             vrecv);
         js->has_vrecv = 1;
     }
-    rtpsec_suite_parse(jsonspec_str(rq->body, "srtp_suite", "AES_CM_128_HMAC_SHA1_80"), &js->suite);
+    const char *suite = jsonspec_str(rq->body, "srtp_suite", "AES_CM_128_HMAC_SHA1_80");
+    js->plain = strcmp(suite, "none") == 0;
+    js->suite = RTPSEC_AES_CM_128_HMAC_SHA1_80;
+    if (!js->plain)
+        rtpsec_suite_parse(suite, &js->suite);
     return 0;
 }
 
@@ -437,6 +450,26 @@ static void host_of(const struct udp_addr *a, char *host, size_t cap)
         host[n - 1] = '\0';
 }
 
+/* The SDES suite of the participant's sessions, NULL for plain RTP (sdp.h's convention). */
+static const char *suite_or_null(const struct participant *p)
+{
+    return p->plain ? NULL : rtpsec_suite_name(p->suite);
+}
+
+/* The suite as the API names it: "none" for plain RTP. */
+static const char *suite_name(const struct participant *p)
+{
+    return p->plain ? "none" : rtpsec_suite_name(p->suite);
+}
+
+/* "srtp_suite" and, with SRTP, "srtp_key" (what the participant sends with) of a join's media. */
+static void set_keying(json_t *media, const struct participant *p, const char *key_b64)
+{
+    json_object_set_new(media, "srtp_suite", json_string(suite_name(p)));
+    if (!p->plain)
+        json_object_set_new(media, "srtp_key", json_string(key_b64));
+}
+
 /* The m= sections of what the server sends this participant: audio, then its video streams
  * (one in composite mode; in forward mode one per last-N stream, at port + 2i). */
 static unsigned media_sections(const struct meeting *m, const struct participant *p,
@@ -449,7 +482,7 @@ static unsigned media_sections(const struct meeting *m, const struct participant
                                 p->codec->clock_rate,
                                 p->codec->sdp_channels,
                                 NULL,
-                                rtpsec_suite_name(p->suite),
+                                suite_or_null(p),
                                 p->tx_key_b64};
     if (!p->vport)
         return 1;
@@ -464,9 +497,25 @@ static unsigned media_sections(const struct meeting *m, const struct participant
                                         90000,
                                         0,
                                         h264 ? "packetization-mode=1" : NULL,
-                                        rtpsec_suite_name(p->suite),
+                                        suite_or_null(p),
                                         p->vtx_key_b64};
     return 1 + streams;
+}
+
+/* The join answer's "video": where to send it and how, and the SDP of its streams. */
+static json_t *join_video_json(struct api *api, const struct participant *p, unsigned streams,
+                               const char *sdp)
+{
+    json_t *v =
+        json_pack("{s:s, s:s, s:i, s:i}", "codec", p->vcodec == VCODEC_H264 ? "h264" : "vp8",
+                  "host", confmgr_media_ip(api->cm), "port", p->vport, "payload_type",
+                  p->vcodec == VCODEC_H264 ? VIDEO_PT_H264 : VIDEO_PT_VP8);
+    if (v) {
+        set_keying(v, p, p->vrx_key_b64);
+        json_object_set_new(v, "streams", json_integer(streams));
+        json_object_set_new(v, "sdp", json_string(sdp));
+    }
+    return v;
 }
 
 static json_t *join_json(struct api *api, const struct meeting *m, const struct participant *p)
@@ -485,21 +534,16 @@ static json_t *join_json(struct api *api, const struct meeting *m, const struct 
     /* One address for the whole SDP: audio and video receivers on the same host. */
     if (sdp_write(sdp, sizeof(sdp), host, m->title, ms, n) < 0)
         sdp[0] = '\0';
-    json_t *j =
-        json_pack("{s:s, s:s, s:s, s:{s:s, s:i, s:i, s:s, s:s}, s:s}", "meeting", m->id,
-                  "participant", p->id, "name", p->name, "audio", "host", confmgr_media_ip(api->cm),
-                  "port", p->port, "payload_type", p->codec->pt, "srtp_suite",
-                  rtpsec_suite_name(p->suite), "srtp_key", p->rx_key_b64, "sdp", sdp);
+    json_t *audio = json_pack("{s:s, s:i, s:i}", "host", confmgr_media_ip(api->cm), "port", p->port,
+                              "payload_type", p->codec->pt);
+    if (audio)
+        set_keying(audio, p, p->rx_key_b64);
+    json_t *j = json_pack("{s:s, s:s, s:s, s:o, s:s}", "meeting", m->id, "participant", p->id,
+                          "name", p->name, "audio", audio, "sdp", sdp);
     if (j && p->vport) {
         if (sdp_write(vsdp, sizeof(vsdp), vhost, m->title, ms + 1, n - 1) < 0)
             vsdp[0] = '\0';
-        json_t *v = json_pack("{s:s, s:s, s:i, s:i, s:s, s:s, s:i, s:s}", "codec",
-                              p->vcodec == VCODEC_H264 ? "h264" : "vp8", "host",
-                              confmgr_media_ip(api->cm), "port", p->vport, "payload_type",
-                              p->vcodec == VCODEC_H264 ? VIDEO_PT_H264 : VIDEO_PT_VP8, "srtp_suite",
-                              rtpsec_suite_name(p->suite), "srtp_key", p->vrx_key_b64, "streams",
-                              (int)(n - 1), "sdp", vsdp);
-        json_object_set_new(j, "video", v);
+        json_object_set_new(j, "video", join_video_json(api, p, n - 1, vsdp));
     }
     return j;
 }
@@ -541,9 +585,10 @@ static json_t *stats_json(struct pstats *s)
 
 static json_t *participant_media_json(struct participant *p)
 {
-    return json_pack("{s:s, s:b, s:b, s:b, s:i}", "codec", p->codec->name, "talking",
+    return json_pack("{s:s, s:b, s:b, s:b, s:i, s:s}", "codec", p->codec->name, "talking",
                      pstat_get(&p->stats.talking) != 0, "mixed", pstat_get(&p->stats.mixed) != 0,
-                     "muted", p->muted != 0, "gain_percent", p->gain_pct);
+                     "muted", p->muted != 0, "gain_percent", p->gain_pct, "srtp_suite",
+                     suite_name(p));
 }
 
 static json_t *participant_json(struct participant *p)

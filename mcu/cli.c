@@ -21,7 +21,7 @@
 #define DEFAULT_DATA   "./var"
 #define TOKEN_FILE     "admin.token"
 #define TOKEN_MAX      1024
-#define MAX_OPTS       16
+#define MAX_OPTS       20
 #define ID_MAX         64
 #define EXIT_SERVER    1 /* the server said no, or could not be reached */
 #define EXIT_USAGE     2 /* the command line is wrong; nothing was sent */
@@ -49,7 +49,7 @@ static const char *const layouts[] = {"grid", "speaker", NULL};
 static const char *const audios[] = {"opus", "pcmu", "pcma", NULL};
 static const char *const vcodecs[] = {"vp8", "h264", "none", NULL};
 static const char *const suites[] = {"AES_CM_128_HMAC_SHA1_80", "AES_CM_128_HMAC_SHA1_32",
-                                     "AEAD_AES_128_GCM", NULL};
+                                     "AEAD_AES_128_GCM", "none", NULL};
 static const char *const repeats[] = {"none", "daily", "weekly", NULL};
 static const char *const states[] = {"scheduled", "open", "ended", "cancelled", NULL};
 
@@ -101,6 +101,9 @@ static const struct cli_opt schedule_opts[] = {
     {"--tz", OPT_TEXT, "ZONE", "tz", NULL, 0, 0, false,
      "time zone a repeating meeting keeps its local time in (e.g. Europe/Berlin; UTC)"},
     {"--owner", OPT_TEXT, "WHO", "owner", NULL, 0, 0, false, "who the meeting belongs to"},
+    {"--plain-rtp", OPT_FLAG, NULL, "plain_rtp", NULL, 0, 0, false,
+     "let participants join with plain, unencrypted RTP" HELP_NL
+     "(join --srtp-suite none); others still use SRTP"},
     {NULL, OPT_FLAG, NULL, NULL, NULL, 0, 0, false, NULL},
 };
 
@@ -133,7 +136,8 @@ static const struct cli_opt join_opts[] = {
     {"--video-recv", OPT_HOSTPORT, "HOST:PORT", "video_recv", NULL, 0, 0, false,
      "where the server sends your video; forward meetings use PORT, PORT+2, ..."},
     {"--srtp-suite", OPT_CHOICE, "SUITE", "srtp_suite", suites, 0, 0, false,
-     "SRTP suite of your keys"},
+     "none: plain RTP both ways, where the meeting allows it" HELP_NL
+     "(schedule --plain-rtp); else the SRTP suite of your keys," HELP_NL "by default the first of"},
     {"--preprocess", OPT_FLAG, NULL, "preprocess", NULL, 0, 0, false,
      "denoise and level your audio on the server (SpeexDSP)"},
     {"--audio-level-id", OPT_INT, "ID", "audio_level_id", NULL, 1, 14, false,
@@ -343,6 +347,8 @@ static const struct cli_command commands[] = {
             "  mcuctl schedule --title \"Town hall\" --max 200 --mode mix --video composite "
             "--layout speaker\n"
             "  mcuctl schedule --title Standup --start +15m --repeat daily --until 2026-12-31\n"
+            "  mcuctl schedule --title \"Load test\" --plain-rtp   # joins may use --srtp-suite "
+            "none\n"
             "  id=$(mcuctl --json schedule --title Test | jq -r .id)\n",
         .done = done_schedule,
     },
@@ -417,14 +423,18 @@ static const struct cli_command commands[] = {
                  "--sdp FILE writes the SDP your\nreceiver reads. With --json, prints the "
                  "server's answer unchanged (\"audio\": host,\nport, payload_type, srtp_suite, "
                  "srtp_key; \"sdp\"; with --video also \"video\", its own port\nand key, and "
-                 "\"video\".\"sdp\" for a video-only receiver).",
+                 "\"video\".\"sdp\" for a video-only receiver). --srtp-suite none joins with "
+                 "plain,\nunencrypted RTP (audio and video) in a meeting scheduled with "
+                 "--plain-rtp: no key,\nand an RTP/AVP SDP.",
         .examples = "  mcuctl join m-1a2b3c4d --name alice --recv 127.0.0.1:5004 --sdp alice.sdp\n"
                     "  mcuctl join m-1a2b3c4d --name bob --pin 4321 --audio pcmu --recv "
                     "127.0.0.1:5006\n"
                     "  mcuctl --json join m-1a2b3c4d --name carol --sdp carol.sdp | jq -r "
                     ".audio.srtp_key\n"
                     "  mcuctl join m-1a2b3c4d --name dave --recv 127.0.0.1:5010 --video vp8 "
-                    "--video-recv 127.0.0.1:5012 --sdp dave.sdp\n",
+                    "--video-recv 127.0.0.1:5012 --sdp dave.sdp\n"
+                    "  mcuctl join m-1a2b3c4d --name erin --srtp-suite none --recv 127.0.0.1:5014 "
+                    "--sdp erin.sdp\n",
         .done = done_join,
     },
     {

@@ -200,6 +200,12 @@ void fmt_meeting(FILE *out, const json_t *m)
         fprintf(out, " at %.0f kbit/s", get_num(m, "video_kbps"));
     }
     fputc('\n', out);
+    const json_t *plain = json_object_get(m, "plain_rtp"); /* an older server sends none */
+    if (plain)
+        fputs(json_is_true(plain) ? "  plain RTP     allowed: joins with --srtp-suite none are "
+                                    "unencrypted\n"
+                                  : "  plain RTP     no (SRTP only)\n",
+              out);
 }
 
 static void meeting_row(const json_t *m, char cell[][CELL_MAX])
@@ -276,6 +282,8 @@ static void participant_notes(FILE *out, const json_t *list)
                     id, get_num(st, "rx_auth_fail"));
         if (get_num(st, "rx_malformed") > 0)
             fprintf(out, "%s: %.0f malformed packets dropped\n", id, get_num(st, "rx_malformed"));
+        if (strcmp(fmt_get_str(json_object_get(p, "audio"), "srtp_suite", ""), "none") == 0)
+            fprintf(out, "%s: plain RTP, unencrypted\n", id);
         if (get_num(st, "rx_packets") == 0)
             fprintf(out, "%s: nothing received yet; start its sender (mcuctl join printed it)\n",
                     id);
@@ -324,33 +332,49 @@ static const char *video_encoder(const json_t *media)
     return "-c:v libvpx -deadline realtime -cpu-used -6 -g 30";
 }
 
+/* The FFmpeg sender: SRTP with suite and key, or plain RTP when key is NULL. */
+static void print_ffmpeg_sender(FILE *out, const char *kind, const json_t *media, const char *asked,
+                                const char *suite, const char *key)
+{
+    char host[80], srtp[256] = "";
+    clean(host, sizeof(host), fmt_get_str(media, "host", "?"));
+    int port = (int)get_num(media, "port");
+    bool v6 = strchr(host, ':') != NULL, audio = strcmp(kind, "audio") == 0;
+    if (key)
+        snprintf(srtp, sizeof(srtp), "-srtp_out_suite %s -srtp_out_params %s ", suite, key);
+    /* The payload type is set because FFmpeg's own default (96/97) need not be the server's;
+     * rtcpport keeps the sender's RTCP on the media port instead of port+1. */
+    fprintf(out,
+            "  ffmpeg -re -f lavfi -i %s %s -f rtp -payload_type %.0f "
+            "%s\"%s://%s%s%s:%d?rtcpport=%d\"\n",
+            audio ? "sine=frequency=440" : "testsrc=size=640x360:rate=30",
+            audio ? audio_encoder(media, asked) : video_encoder(media),
+            get_num(media, "payload_type"), srtp, key ? "srtp" : "rtp", v6 ? "[" : "", host,
+            v6 ? "]" : "", port, port);
+}
+
 static void print_sender(FILE *out, const char *kind, const json_t *media, const char *asked)
 {
     char host[80], suite[64], key[128];
     clean(host, sizeof(host), fmt_get_str(media, "host", "?"));
     clean(suite, sizeof(suite), fmt_get_str(media, "srtp_suite", "?"));
     clean(key, sizeof(key), fmt_get_str(media, "srtp_key", "?"));
-    int port = (int)get_num(media, "port");
-    bool v6 = strchr(host, ':') != NULL;
-    fprintf(out, "Send %s to %s%s%s:%d, RTP payload type %.0f, SRTP %s\n", kind, v6 ? "[" : "",
-            host, v6 ? "]" : "", port, get_num(media, "payload_type"), suite);
-    fprintf(out, "  key (SDES, base64): %s\n", key);
+    bool plain = strcmp(suite, "none") == 0, v6 = strchr(host, ':') != NULL;
+    fprintf(out, "Send %s to %s%s%s:%.0f, RTP payload type %.0f, ", kind, v6 ? "[" : "", host,
+            v6 ? "]" : "", get_num(media, "port"), get_num(media, "payload_type"));
+    if (plain) {
+        fputs("plain RTP (unencrypted, no key)\n", out);
+        print_ffmpeg_sender(out, kind, media, asked, NULL, NULL);
+        return;
+    }
+    fprintf(out, "SRTP %s\n  key (SDES, base64): %s\n", suite, key);
     if (strncmp(suite, "AES_CM_128_", 11) != 0) {
         fputs("  FFmpeg can only send AES_CM_128 suites; send with GStreamer's srtpenc, or join "
               "again\n  with --srtp-suite AES_CM_128_HMAC_SHA1_80.\n",
               out);
         return;
     }
-    bool audio = strcmp(kind, "audio") == 0;
-    /* The payload type is set because FFmpeg's own default (96/97) need not be the server's;
-     * rtcpport keeps the sender's RTCP on the media port instead of port+1. */
-    fprintf(out,
-            "  ffmpeg -re -f lavfi -i %s %s -f rtp -payload_type %.0f -srtp_out_suite %s "
-            "-srtp_out_params %s \"srtp://%s%s%s:%d?rtcpport=%d\"\n",
-            audio ? "sine=frequency=440" : "testsrc=size=640x360:rate=30",
-            audio ? audio_encoder(media, asked) : video_encoder(media),
-            get_num(media, "payload_type"), suite, key, v6 ? "[" : "", host, v6 ? "]" : "", port,
-            port);
+    print_ffmpeg_sender(out, kind, media, asked, suite, key);
 }
 
 static void print_receiver(FILE *out, const json_t *reply, const char *sdp_path, bool has_recv)

@@ -271,6 +271,7 @@ int confmgr_meeting_create(struct confmgr *cm, const struct meeting_spec *spec,
     m->video_w = spec->video_w ? spec->video_w : MEETING_VIDEO_W;
     m->video_h = spec->video_h ? spec->video_h : MEETING_VIDEO_H;
     m->video_kbps = spec->video_kbps ? spec->video_kbps : MEETING_VIDEO_KBPS;
+    m->plain_rtp = spec->plain_rtp != 0;
     m->start_unix = spec->start_unix;
     m->end_unix = spec->end_unix;
     m->max = spec->max;
@@ -519,6 +520,8 @@ static int check_join(struct confmgr *cm, struct meeting *m, const struct join_s
         return -EINVAL;
     if (m->pin[0] && (!spec->pin || strcmp(spec->pin, m->pin)))
         return -EPERM;
+    if (spec->plain && !m->plain_rtp)
+        return -EPROTONOSUPPORT;
     enum meeting_video v;
     if (spec->video && (meeting_video_parse(m->video, &v) || v == VIDEO_OFF))
         return -ENOMEDIUM;
@@ -554,6 +557,7 @@ static int make_session(struct meeting *m, struct participant *p, const struct l
     sp.fd_rtp = l->fd_rtp;
     sp.fd_rtcp = l->fd_rtcp;
     sp.suite = p->suite;
+    sp.plain = p->plain;
     sp.has_recv = l->has_recv;
     sp.recv = l->recv;
     sp.rtcp_mux = l->rtcp_mux;
@@ -564,7 +568,8 @@ static int make_session(struct meeting *m, struct participant *p, const struct l
     sp.stats = l->stats;
     sp.base = loop_base(worker_loop(m->worker));
     snprintf(sp.cname, sizeof(sp.cname), "%s@mcu", p->id);
-    int err = make_keys(p->suite, l->rx_b64, l->tx_b64, sp.rx_key, sp.tx_key);
+    /* Plain RTP has no keys: the record's key strings stay empty. */
+    int err = p->plain ? 0 : make_keys(p->suite, l->rx_b64, l->tx_b64, sp.rx_key, sp.tx_key);
     uint8_t r[4];
     if (!err && getrandom(r, 4, 0) != 4)
         err = -EIO;
@@ -657,6 +662,7 @@ static int init_record(struct confmgr *cm, struct participant *p, const struct j
     int err = random_id(p->id, 'p');
     copy_str(p->name, sizeof(p->name), spec->name);
     p->suite = spec->suite;
+    p->plain = spec->plain != 0;
     p->codec = spec->codec ? spec->codec : &acodec_opus;
     p->gain_pct = 100;
     p->has_recv = spec->has_recv;

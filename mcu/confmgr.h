@@ -32,6 +32,7 @@ struct meeting_spec {
     const char *owner; /* NULL = "" */
     const char *video, *layout;
     int video_w, video_h, video_kbps; /* 0 = defaults (meeting.h) */
+    int plain_rtp;                    /* allow joins with plain RTP */
 };
 
 struct join_spec {
@@ -41,6 +42,7 @@ struct join_spec {
     struct udp_addr recv;
     int rtcp_mux;
     enum rtpsec_suite suite;
+    int plain;                  /* plain RTP, no SRTP (suite ignored): needs m->plain_rtp */
     const struct acodec *codec; /* NULL = Opus */
     int preprocess;   /* SpeexDSP denoise + AGC on this participant's audio: 1, 0, or -1 for the
                          meeting's setting */
@@ -75,7 +77,8 @@ void confmgr_tick(struct confmgr *cm);
 /* Ends the meeting's media (every participant gets an RTCP BYE) and marks it cancelled. */
 int confmgr_meeting_cancel(struct confmgr *cm, struct meeting *m);
 
-/* Errors: -EPERM wrong or missing PIN; -EAGAIN not open yet (see m->start_unix);
+/* Errors: -EPERM wrong or missing PIN; -EPROTONOSUPPORT plain RTP asked of a meeting that does
+ * not allow it; -EAGAIN not open yet (see m->start_unix);
  * -ESHUTDOWN ended or cancelled; -EUSERS full; -EADDRNOTAVAIL no free port pair;
  * -ENOMEDIUM video asked of a meeting whose video is off; -ENOMEM; -EIO socket or SRTP set-up
  * failed. */

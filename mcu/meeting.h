@@ -45,6 +45,7 @@ struct participant {
     int has_recv;
     struct udp_addr recv;
     enum rtpsec_suite suite;
+    int plain; /* plain RTP, no SRTP (suite unused, no keys); only where the meeting allows it */
     const struct acodec *codec;
     char rx_key_b64[64];               /* what the participant sends with */
     char tx_key_b64[64];               /* what the participant's receiver decrypts with */
@@ -80,6 +81,7 @@ struct meeting {
     char video[12];                    /* "off", "composite", "forward" */
     char layout[12];                   /* "grid", "speaker" */
     int video_w, video_h, video_kbps;
+    int plain_rtp; /* participants may join with plain RTP ("srtp_suite": "none") */
     enum meeting_state state;
     int64_t created_unix;
 

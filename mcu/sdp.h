@@ -1,5 +1,6 @@
 /* SDP text (RFC 4566, SDES RFC 4568) that a participant's receiver reads to get what the server
- * sends it: where the media arrives, its format, and the key to decrypt it. Pure. */
+ * sends it: where the media arrives, its format, and the key to decrypt it (or, for plain RTP,
+ * profile RTP/AVP and no key). Pure. */
 #ifndef MCU_SDP_H
 #define MCU_SDP_H
 
@@ -13,7 +14,7 @@ struct sdp_audio {
     const char *encoding; /* "opus" */
     uint32_t clock_rate;
     unsigned channels;
-    const char *suite;   /* SDES crypto suite name */
+    const char *suite;   /* SDES crypto suite name; NULL: plain RTP (RTP/AVP, no a=crypto) */
     const char *key_b64; /* inline key, nothing after it (FFmpeg rejects "|lifetime") */
     const char *session_name;
 };
@@ -30,7 +31,7 @@ struct sdp_media {
     uint32_t clock_rate;
     unsigned channels; /* 0: not written (video) */
     const char *fmtp;  /* a=fmtp parameters, or NULL */
-    const char *suite;
+    const char *suite; /* NULL: plain RTP (RTP/AVP, no a=crypto) */
     const char *key_b64;
 };
 

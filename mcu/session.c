@@ -1,4 +1,5 @@
-/* Participant transport: receive, authenticate, account; rewrite, protect, send; RTCP. */
+/* Participant transport: receive, authenticate, account; rewrite, protect, send; RTCP. Plain RTP
+ * sessions skip the SRTP steps and nothing else. */
 #include "session.h"
 
 #include <errno.h>
@@ -119,9 +120,9 @@ int session_create(struct session **out, const struct session_params *p)
         s->rtx_shift = shift;
         err = s->rtx ? 0 : -ENOMEM;
     }
-    if (!err)
+    if (!err && !p->plain)
         err = rtpsec_create(&s->rx_sec, p->suite, p->rx_key, RTPSEC_INBOUND);
-    if (!err)
+    if (!err && !p->plain)
         err = rtpsec_create(&s->tx_sec, p->suite, p->tx_key, RTPSEC_OUTBOUND);
     if (!err) {
         s->ev_rtp = event_new(p->base, p->fd_rtp, EV_READ | EV_PERSIST, on_readable, s);
@@ -211,23 +212,29 @@ int session_has_destination(const struct session *s)
 }
 
 /* Only an authenticated packet may set or move the destination: a stranger's bytes fail
- * authentication before they get here, so they cannot hijack the stream. */
-static void accept_source(struct session *s, const struct udp_addr *from)
+ * authentication before they get here, so they cannot hijack the stream. Plain RTP proves
+ * nothing, so a latched plain session keeps its first source and drops packets from any other
+ * address (counted in rx_foreign): a NAT rebinding ends its media, but no stranger can take the
+ * stream. 0 when the packet may be used, -EPERM when it must be dropped. */
+static int accept_source(struct session *s, const struct udp_addr *from)
 {
     if (s->p.has_recv)
-        return;
+        return 0;
     if (!s->has_dst) {
         s->has_dst = 1;
         s->dst = *from;
         s->dst_rtcp = *from;
-        return;
+        return 0;
     }
-    if (!udp_addr_equal(&s->dst, from)) {
-        /* A NAT rebinding: the new address proved it holds the key. */
-        pstat_add(&s->st->rx_foreign, 1);
-        s->dst = *from;
-        s->dst_rtcp = *from;
-    }
+    if (udp_addr_equal(&s->dst, from))
+        return 0;
+    pstat_add(&s->st->rx_foreign, 1);
+    if (s->p.plain)
+        return -EPERM;
+    /* A NAT rebinding: the new address proved it holds the key. */
+    s->dst = *from;
+    s->dst_rtcp = *from;
+    return 0;
 }
 
 static void count_unprotect_error(struct session *s, int err)
@@ -240,6 +247,25 @@ static void count_unprotect_error(struct session *s, int err)
         pstat_add(&s->st->rx_malformed, 1);
 }
 
+/* SRTP: authenticate and decrypt in place, then parse what is left. Plain RTP was parsed
+ * already and is taken as it is (an SRTP packet is then RTP whose payload is noise). 0, or
+ * -errno with the drop counted. */
+static int unprotect_rtp(struct session *s, uint8_t *buf, size_t *len, struct rtp_hdr *h)
+{
+    if (s->p.plain)
+        return 0;
+    int err = rtpsec_unprotect(s->rx_sec, buf, len);
+    if (err) {
+        count_unprotect_error(s, err);
+        return err;
+    }
+    if (rtp_parse(h, buf, *len)) {
+        pstat_add(&s->st->rx_malformed, 1);
+        return -EBADMSG;
+    }
+    return 0;
+}
+
 static void handle_rtp(struct session *s, uint8_t *buf, size_t len, const struct udp_addr *from)
 {
     struct rtp_hdr h;
@@ -248,16 +274,8 @@ static void handle_rtp(struct session *s, uint8_t *buf, size_t len, const struct
         pstat_add(&s->st->rx_malformed, 1);
         return;
     }
-    int err = rtpsec_unprotect(s->rx_sec, buf, &len);
-    if (err) {
-        count_unprotect_error(s, err);
+    if (unprotect_rtp(s, buf, &len, &h) || accept_source(s, from))
         return;
-    }
-    if (rtp_parse(&h, buf, len)) {
-        pstat_add(&s->st->rx_malformed, 1);
-        return;
-    }
-    accept_source(s, from);
     uint64_t now = s->rx_at_us;
     if (!s->rx_seen || h.ssrc != s->rxs.ssrc) {
         rtpstat_init(&s->rxs, h.ssrc, h.seq, s->p.clock_rate);
@@ -327,7 +345,7 @@ static void answer_nack(struct session *s, uint32_t media_ssrc, const uint16_t *
 
 static void handle_rtcp(struct session *s, uint8_t *buf, size_t len, const struct udp_addr *from)
 {
-    int err = rtpsec_unprotect_rtcp(s->rx_sec, buf, &len);
+    int err = s->p.plain ? 0 : rtpsec_unprotect_rtcp(s->rx_sec, buf, &len);
     if (err) {
         count_unprotect_error(s, err);
         return;
@@ -336,7 +354,8 @@ static void handle_rtcp(struct session *s, uint8_t *buf, size_t len, const struc
         pstat_add(&s->st->rx_malformed, 1);
         return;
     }
-    accept_source(s, from);
+    if (accept_source(s, from))
+        return;
     pstat_add(&s->st->rx_rtcp, 1);
     struct rtcp_iter it;
     struct rtcp_pkt pkt;
@@ -451,7 +470,7 @@ static int send_rtcp(struct session *s, enum rtcp_extra extra, const uint16_t *s
     if (!err && extra == EXTRA_NACK)
         err = rtcp_write_nack(&w, s->p.tx_ssrc, s->rxs.ssrc, seqs, n);
     size_t len = w.len;
-    if (!err)
+    if (!err && !s->p.plain)
         err = rtpsec_protect_rtcp(s->tx_sec, slot, &len);
     if (err) {
         pstat_add(&s->st->tx_errors, 1);
@@ -540,7 +559,7 @@ static const struct udp_addr *stream_dst(const struct session *s, unsigned i)
 static int commit_rtp(struct session *s, unsigned stream, uint8_t *slot, size_t len, uint16_t seq,
                       uint32_t ts, size_t payload_len)
 {
-    int err = rtpsec_protect(s->tx_sec, slot, &len);
+    int err = s->p.plain ? 0 : rtpsec_protect(s->tx_sec, slot, &len);
     if (err) {
         pstat_add(&s->st->tx_errors, 1);
         return err;

@@ -1,5 +1,5 @@
-/* One participant's media transport: its UDP port pair, SRTP contexts, SSRC state, address
- * latching and RTCP reports.
+/* One participant's media transport: its UDP port pair, SRTP contexts (none for plain RTP), SSRC
+ * state, address latching and RTCP reports.
  *
  * Direction, stated once for the whole server: rx = from the participant to the server,
  * tx = from the server to the participant.
@@ -26,6 +26,8 @@ struct session_params {
     int fd_rtp;  /* bound socket, RTP and muxed RTCP; ownership moves to the session */
     int fd_rtcp; /* bound socket on port+1 for clients that send RTCP there; moves too */
     enum rtpsec_suite suite;
+    int plain; /* plain RTP and RTCP both ways: no SRTP contexts; suite and keys unused. Latched
+                  without proof of a key, it keeps its first source (see accept_source) */
     uint8_t rx_key[RTPSEC_MAX_KEY]; /* the participant protects with this */
     uint8_t tx_key[RTPSEC_MAX_KEY]; /* the server protects with this */
     int has_recv;                   /* 0: latch onto the first authenticated source */

@@ -34,6 +34,7 @@ static const char *const migrations[] = {
     "ALTER TABLE meetings ADD COLUMN video_w INTEGER NOT NULL DEFAULT 1280;"
     "ALTER TABLE meetings ADD COLUMN video_h INTEGER NOT NULL DEFAULT 720;"
     "ALTER TABLE meetings ADD COLUMN video_kbps INTEGER NOT NULL DEFAULT 1500;",
+    "ALTER TABLE meetings ADD COLUMN plain_rtp INTEGER NOT NULL DEFAULT 0;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -78,14 +79,16 @@ static int prepare(struct store *s)
     static const char save_sql[] =
         "INSERT INTO meetings(id,title,start_unix,end_unix,pin,max_participants,mode,video,"
         "layout,state,created_unix,talkers,preprocess,repeat,until_unix,tz,owner,video_w,video_h,"
-        "video_kbps) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)"
+        "video_kbps,plain_rtp) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,"
+        "?18,?19,?20,?21)"
         " ON CONFLICT(id) DO UPDATE SET title=?2,start_unix=?3,end_unix=?4,pin=?5,"
         "max_participants=?6,mode=?7,video=?8,layout=?9,state=?10,talkers=?12,preprocess=?13,"
-        "repeat=?14,until_unix=?15,tz=?16,owner=?17,video_w=?18,video_h=?19,video_kbps=?20";
+        "repeat=?14,until_unix=?15,tz=?16,owner=?17,video_w=?18,video_h=?19,video_kbps=?20,"
+        "plain_rtp=?21";
     static const char load_sql[] =
         "SELECT id,title,start_unix,end_unix,pin,max_participants,mode,video,layout,state,"
-        "created_unix,talkers,preprocess,repeat,until_unix,tz,owner,video_w,video_h,video_kbps"
-        " FROM meetings"
+        "created_unix,talkers,preprocess,repeat,until_unix,tz,owner,video_w,video_h,video_kbps,"
+        "plain_rtp FROM meetings"
         " ORDER BY created_unix, rowid";
     static const char hist_sql[] =
         "INSERT INTO history(meeting,participant,name,event,at_unix) VALUES(?1,?2,?3,?4,?5)";
@@ -172,6 +175,7 @@ int store_meeting_save(struct store *s, const struct meeting *m)
     sqlite3_bind_int(st, 18, m->video_w);
     sqlite3_bind_int(st, 19, m->video_h);
     sqlite3_bind_int(st, 20, m->video_kbps);
+    sqlite3_bind_int(st, 21, m->plain_rtp != 0);
     return step_done(st);
 }
 
@@ -206,6 +210,7 @@ static int row_to_meeting(sqlite3_stmt *st, struct meeting *m)
     m->video_w = sqlite3_column_int(st, 17);
     m->video_h = sqlite3_column_int(st, 18);
     m->video_kbps = sqlite3_column_int(st, 19);
+    m->plain_rtp = sqlite3_column_int(st, 20) != 0;
     if (meeting_repeat_parse(repeat, &m->repeat))
         return -EBADMSG;
     if (meeting_mode_parse(mode, &m->mode) || meeting_state_parse(state, &m->state))

@@ -306,6 +306,83 @@ static void test_reschedule_repeat_mute(void **state)
     assert_string_equal(reply_str(f, "state"), "ended");
 }
 
+/* Plain RTP only where the meeting allows it; there, only for joins that ask ("srtp_suite":
+ * "none"): no key in the answer, an RTP/AVP SDP without a=crypto for audio and video. */
+static void test_plain_rtp(void **state)
+{
+    struct fixture *f = *state;
+    char id[32], pid[32];
+    assert_int_equal(call(f, EVHTTP_REQ_POST, MEETINGS, 0, 0, "{\"title\":\"S\"}"), 0);
+    assert_true(json_is_false(json_object_get(f->rq.reply, "plain_rtp")));
+    snprintf(id, sizeof(id), "%s", reply_str(f, "id"));
+    assert_int_equal(
+        call(f, EVHTTP_REQ_POST, PARTS, id, 0, "{\"name\":\"Pat\",\"srtp_suite\":\"none\"}"),
+        -EPROTONOSUPPORT);
+    assert_int_equal(f->rq.status, 400);
+    assert_non_null(strstr(f->rq.error, "\"plain_rtp\": true"));
+    assert_non_null(strstr(f->rq.error, "mcuctl schedule --plain-rtp"));
+    assert_int_equal(
+        call(f, EVHTTP_REQ_POST, MEETINGS, 0, 0, "{\"title\":\"P\",\"plain_rtp\":\"yes\"}"),
+        -EINVAL);
+    assert_non_null(strstr(f->rq.error, "plain_rtp"));
+
+    assert_int_equal(call(f, EVHTTP_REQ_POST, MEETINGS, 0, 0,
+                          "{\"title\":\"P\",\"plain_rtp\":true,\"video\":\"forward\","
+                          "\"max\":3}"),
+                     0);
+    assert_int_equal(f->rq.status, 201);
+    assert_true(json_is_true(json_object_get(f->rq.reply, "plain_rtp")));
+    snprintf(id, sizeof(id), "%s", reply_str(f, "id"));
+    assert_int_equal(call(f, EVHTTP_REQ_GET, MEETING, id, 0, NULL), 0);
+    assert_true(json_is_true(json_object_get(f->rq.reply, "plain_rtp")));
+
+    assert_int_equal(
+        call(f, EVHTTP_REQ_POST, PARTS, id, 0,
+             "{\"name\":\"Pat\",\"srtp_suite\":\"none\",\"recv\":"
+             "\"127.0.0.1:5004\",\"video\":\"vp8\",\"video_recv\":\"127.0.0.1:5006\"}"),
+        0);
+    assert_int_equal(f->rq.status, 201);
+    snprintf(pid, sizeof(pid), "%s", reply_str(f, "participant"));
+    json_t *audio = json_object_get(f->rq.reply, "audio");
+    assert_string_equal(json_string_value(json_object_get(audio, "srtp_suite")), "none");
+    assert_null(json_object_get(audio, "srtp_key"));
+    const char *sdp = reply_str(f, "sdp");
+    assert_non_null(strstr(sdp, "m=audio 5004 RTP/AVP 111\r\n"));
+    assert_non_null(strstr(sdp, "m=video 5006 RTP/AVP 96\r\n"));
+    assert_non_null(strstr(sdp, "m=video 5008 RTP/AVP 96\r\n"));
+    assert_null(strstr(sdp, "SAVP"));
+    assert_null(strstr(sdp, "a=crypto"));
+    json_t *video = json_object_get(f->rq.reply, "video");
+    assert_string_equal(json_string_value(json_object_get(video, "srtp_suite")), "none");
+    assert_null(json_object_get(video, "srtp_key"));
+    const char *vsdp = json_string_value(json_object_get(video, "sdp"));
+    assert_non_null(strstr(vsdp, "m=video 5006 RTP/AVP 96\r\n"));
+    assert_null(strstr(vsdp, "a=crypto"));
+
+    /* In the same meeting a join that does not ask gets SRTP. */
+    assert_int_equal(
+        call(f, EVHTTP_REQ_POST, PARTS, id, 0, "{\"name\":\"Sam\",\"recv\":\"127.0.0.1:5010\"}"),
+        0);
+    audio = json_object_get(f->rq.reply, "audio");
+    assert_string_equal(json_string_value(json_object_get(audio, "srtp_suite")),
+                        "AES_CM_128_HMAC_SHA1_80");
+    assert_int_equal(strlen(json_string_value(json_object_get(audio, "srtp_key"))), 40);
+    assert_non_null(strstr(reply_str(f, "sdp"), "m=audio 5010 RTP/SAVP 111\r\n"));
+    assert_non_null(strstr(reply_str(f, "sdp"), "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"));
+
+    assert_int_equal(call(f, EVHTTP_REQ_GET, PARTS, id, 0, NULL), 0);
+    json_t *arr = json_object_get(f->rq.reply, "participants");
+    assert_int_equal(json_array_size(arr), 2);
+    for (size_t i = 0; i < 2; i++) {
+        json_t *p = json_array_get(arr, i);
+        int plain = !strcmp(json_string_value(json_object_get(p, "id")), pid);
+        assert_string_equal(
+            json_string_value(json_object_get(json_object_get(p, "audio"), "srtp_suite")),
+            plain ? "none" : "AES_CM_128_HMAC_SHA1_80");
+    }
+    assert_int_equal(call(f, EVHTTP_REQ_DELETE, MEETING, id, 0, NULL), 0);
+}
+
 static void test_token_compare(void **state)
 {
     assert_true(http_token_equal("secret", "secret"));
@@ -322,6 +399,7 @@ int main(void)
         cmocka_unit_test(test_join_flow),
         cmocka_unit_test(test_not_open_yet_then_ended),
         cmocka_unit_test(test_reschedule_repeat_mute),
+        cmocka_unit_test(test_plain_rtp),
         cmocka_unit_test(test_token_compare),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -3,7 +3,9 @@
  * rx_key and unprotects with its tx_key). Covered: one port per outgoing stream, NACKs answered
  * from the retransmission cache with the very same bytes, PLI/FIR reported per stream, keyframe
  * requests and NACKs sent to the participant, forwarding offsets across a loss and a source
- * switch, and the limits session_create refuses. */
+ * switch, and the limits session_create refuses. Plain RTP sessions (no SRTP) exchange RTP and
+ * RTCP with each other, put bare packets on the wire, take an SRTP packet as RTP with a noisy
+ * payload, and once latched drop other sources. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -819,6 +821,248 @@ static void test_create_refuses(void **state)
     event_base_free(base);
 }
 
+/* ---- plain RTP (no SRTP): sessions of a meeting that allows it ---- */
+
+/* Plain sessions on one loop; in the exchange test each is the other's participant. */
+struct pair {
+    struct event_base *base;
+    struct udp_rx_batch *rx;
+    struct session *s[2];
+    struct pstats st[2];
+    uint16_t port[2]; /* each session's RTP port; RTCP is muxed onto it */
+    unsigned rtp_calls[2], key_calls[2];
+    uint16_t seq[2];        /* of the last packet each received */
+    uint8_t payload[2][64]; /* the last payload each received */
+    size_t payload_len[2];
+};
+
+static unsigned pair_index(const struct pair *p, const struct session *s)
+{
+    return s == p->s[1];
+}
+
+static void pair_on_rtp(void *owner, struct session *s, uint8_t *pkt, size_t len,
+                        const struct rtp_hdr *h)
+{
+    struct pair *p = owner;
+    unsigned i = pair_index(p, s);
+    p->rtp_calls[i]++;
+    p->seq[i] = h->seq;
+    p->payload_len[i] = h->payload_len;
+    if (h->payload_len <= sizeof(p->payload[i]))
+        memcpy(p->payload[i], h->payload, h->payload_len);
+}
+
+static void pair_on_keyframe_request(void *owner, struct session *s, unsigned stream)
+{
+    struct pair *p = owner;
+    p->key_calls[pair_index(p, s)]++;
+}
+
+static const struct session_ops pair_ops = {
+    .on_rtp = pair_on_rtp,
+    .on_keyframe_request = pair_on_keyframe_request,
+};
+
+/* Session i of p: plain, on a fresh port pair, sending to port `to` (has_recv, RTCP muxed) or
+ * latching onto its first source (to == 0); started on p's loop. */
+static void pair_open(struct pair *p, unsigned i, uint32_t ssrc, uint16_t to)
+{
+    int fds[2];
+    p->port[i] = open_session_pair(fds);
+    struct session_params sp = {
+        .fd_rtp = fds[0],
+        .fd_rtcp = fds[1],
+        .plain = 1,
+        .has_recv = to != 0,
+        .rtcp_mux = 1,
+        .tx_ssrc = ssrc,
+        .rtx_cache = 16,
+        .tx_pt = 111,
+        .clock_rate = 48000,
+        .cname = "plain@session",
+        .stats = &p->st[i],
+        .base = p->base,
+    };
+    if (to)
+        assert_int_equal(udp_addr_from_ip(&sp.recv, "127.0.0.1", to), 0);
+    assert_int_equal(session_create(&p->s[i], &sp), 0);
+    assert_int_equal(session_start(p->s[i], &pair_ops, p, p->rx), 0);
+}
+
+static struct pair *pair_new(void)
+{
+    struct pair *p = calloc(1, sizeof(*p));
+    assert_non_null(p);
+    p->base = event_base_new();
+    p->rx = malloc(sizeof(*p->rx));
+    assert_true(p->base && p->rx);
+    return p;
+}
+
+static void pair_free(struct pair *p)
+{
+    for (unsigned i = 0; i < 2; i++)
+        session_destroy(&p->s[i]);
+    event_base_free(p->base);
+    free(p->rx);
+    free(p);
+}
+
+/* Run the loop until counter c reaches want. */
+static void pair_wait(struct pair *p, _Atomic uint64_t *c, uint64_t want)
+{
+    uint64_t end = mono_ms() + WAIT_MS;
+    while (pstat_get(c) < want && mono_ms() < end) {
+        event_base_loop(p->base, EVLOOP_NONBLOCK);
+        if (pstat_get(c) < want)
+            sleep_ms(1);
+    }
+    assert_int_equal(pstat_get(c), want);
+}
+
+static void pair_send(struct pair *p, unsigned from, const uint8_t *payload, size_t len)
+{
+    assert_true(session_send_rtp(p->s[from], 111, 0, 960, payload, len) >= 0);
+    session_flush(p->s[from]);
+}
+
+/* 7. Two plain sessions exchange RTP both ways and RTCP: a keyframe request reported, a NACK
+ * answered from the other's cache; no drop of any kind. s[0] latches onto s[1], which sends to
+ * s[0]'s port, so both ways work without s[0] knowing s[1]'s port. */
+static void test_plain_sessions_exchange(void **state)
+{
+    struct pair *p = pair_new();
+    pair_open(p, 0, 0x0a000000u, 0);
+    pair_open(p, 1, 0x0b000000u, p->port[0]);
+    assert_false(session_has_destination(p->s[0]));
+    const uint8_t hello[5] = "hello", back[4] = "back";
+    pair_send(p, 1, hello, sizeof(hello));
+    pair_wait(p, &p->st[0].rx_packets, 1);
+    assert_int_equal(p->payload_len[0], sizeof(hello));
+    assert_memory_equal(p->payload[0], hello, sizeof(hello));
+    assert_true(session_has_destination(p->s[0]));
+    pair_send(p, 0, back, sizeof(back));
+    pair_wait(p, &p->st[1].rx_packets, 1);
+    assert_int_equal(p->payload_len[1], sizeof(back));
+    assert_memory_equal(p->payload[1], back, sizeof(back));
+
+    /* A keyframe request is one compound with a PLI and a FIR: both reach the owner. */
+    assert_int_equal(session_request_keyframe(p->s[0]), 0);
+    pair_wait(p, &p->st[1].rx_rtcp, 1);
+    assert_int_equal(p->key_calls[1], 2);
+    assert_int_equal(session_request_keyframe(p->s[1]), 0);
+    pair_wait(p, &p->st[0].rx_rtcp, 1);
+    assert_int_equal(p->key_calls[0], 2);
+    /* s[0] asks again for s[1]'s packet: the very same plain bytes come back. */
+    const uint16_t seq = p->seq[0];
+    memset(p->payload[0], 0, sizeof(p->payload[0]));
+    assert_int_equal(session_send_nack(p->s[0], &seq, 1), 0);
+    pair_wait(p, &p->st[0].rx_packets, 2);
+    assert_int_equal(pstat_get(&p->st[1].rx_nack), 1);
+    assert_int_equal(pstat_get(&p->st[1].tx_rtx), 1);
+    assert_int_equal(p->seq[0], seq);
+    assert_memory_equal(p->payload[0], hello, sizeof(hello));
+    for (unsigned i = 0; i < 2; i++) {
+        assert_int_equal(p->rtp_calls[i], 2 - i);
+        assert_int_equal(pstat_get(&p->st[i].rx_auth_fail), 0);
+        assert_int_equal(pstat_get(&p->st[i].rx_replay), 0);
+        assert_int_equal(pstat_get(&p->st[i].rx_malformed), 0);
+        assert_int_equal(pstat_get(&p->st[i].rx_foreign), 0);
+        assert_int_equal(pstat_get(&p->st[i].tx_errors), 0);
+    }
+    pair_free(p);
+}
+
+/* A plain RTP packet (header + payload) from socket fd to the session's RTP port. */
+static void raw_send(int fd, uint16_t port, uint16_t seq, const uint8_t *payload, size_t len)
+{
+    uint8_t buf[UDP_BUF];
+    rtp_write_header(buf, 0, 111, seq, 960u * seq, MY_SSRC);
+    memcpy(buf + RTP_HDR_MIN, payload, len);
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(port)};
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ssize_t n = sendto(fd, buf, RTP_HDR_MIN + len, 0, (const struct sockaddr *)&to, sizeof(to));
+    assert_int_equal(n, (ssize_t)(RTP_HDR_MIN + len));
+}
+
+/* The session's next datagram on fd, as it was on the wire. */
+static size_t raw_recv(struct pair *p, int fd, uint8_t *buf, size_t cap)
+{
+    uint64_t end = mono_ms() + WAIT_MS;
+    do {
+        event_base_loop(p->base, EVLOOP_NONBLOCK);
+        ssize_t n = recv(fd, buf, cap, MSG_DONTWAIT);
+        if (n >= 0)
+            return (size_t)n;
+        sleep_ms(1);
+    } while (mono_ms() < end);
+    fail_msg("nothing arrived within %d ms", WAIT_MS);
+    return 0;
+}
+
+/* 8. What a plain session puts on the wire is bare RTP and RTCP, and what it takes is whatever
+ * parses as RTP: an SRTP packet is RTP whose payload is ciphertext and tag, counted and handed
+ * on like any other (the codec then meets noise; SRTP's counters stay 0). Latched without a key
+ * to prove anything, it keeps its first source: another address's packets are dropped. */
+static void test_plain_wire_and_srtp_packet(void **state)
+{
+    struct pair *p = pair_new();
+    pair_open(p, 0, TX_SSRC, 0);
+    int x = bind_any(0), y = bind_any(0);
+    assert_true(x >= 0 && y >= 0);
+    const uint8_t plain[5] = "plain", secret[6] = "secret", out[3] = "out";
+    raw_send(x, p->port[0], 1, plain, sizeof(plain));
+    pair_wait(p, &p->st[0].rx_packets, 1);
+    assert_memory_equal(p->payload[0], plain, sizeof(plain));
+
+    uint8_t buf[UDP_BUF];
+    struct rtp_hdr h;
+    pair_send(p, 0, out, sizeof(out));
+    assert_int_equal(raw_recv(p, x, buf, sizeof(buf)), RTP_HDR_MIN + sizeof(out)); /* no tag */
+    assert_int_equal(rtp_parse(&h, buf, RTP_HDR_MIN + sizeof(out)), 0);
+    assert_int_equal(h.ssrc, TX_SSRC);
+    assert_memory_equal(h.payload, out, sizeof(out));
+    assert_int_equal(session_request_keyframe(p->s[0]), 0);
+    size_t n = raw_recv(p, x, buf, sizeof(buf));
+    assert_int_equal(rtcp_validate(buf, n), 0); /* no SRTCP index or tag after it */
+    assert_true(has_feedback(buf, n));
+
+    /* An SRTP packet from the latched source: taken as RTP, its payload the ciphertext + tag. */
+    uint8_t key[RTPSEC_MAX_KEY];
+    struct rtpsec *sec;
+    assert_int_equal(rtpsec_keygen(RTPSEC_AES_CM_128_HMAC_SHA1_80, key), 0);
+    assert_int_equal(rtpsec_create(&sec, RTPSEC_AES_CM_128_HMAC_SHA1_80, key, RTPSEC_OUTBOUND), 0);
+    rtp_write_header(buf, 0, 111, 2, 1920, MY_SSRC);
+    memcpy(buf + RTP_HDR_MIN, secret, sizeof(secret));
+    size_t len = RTP_HDR_MIN + sizeof(secret);
+    assert_int_equal(rtpsec_protect(sec, buf, &len), 0);
+    rtpsec_destroy(&sec);
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(p->port[0])};
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(sendto(x, buf, len, 0, (const struct sockaddr *)&to, sizeof(to)),
+                     (ssize_t)len);
+    pair_wait(p, &p->st[0].rx_packets, 2);
+    assert_int_equal(p->seq[0], 2);
+    assert_int_equal(p->payload_len[0], sizeof(secret) + 10); /* HMAC-SHA1-80 tag */
+    assert_memory_equal(p->payload[0], buf + RTP_HDR_MIN, p->payload_len[0]);
+    assert_memory_not_equal(p->payload[0], secret, sizeof(secret));
+    assert_int_equal(pstat_get(&p->st[0].rx_auth_fail), 0);
+    assert_int_equal(pstat_get(&p->st[0].rx_malformed), 0);
+
+    /* Another address: dropped, and the session still sends to the first. */
+    raw_send(y, p->port[0], 3, plain, sizeof(plain));
+    pair_wait(p, &p->st[0].rx_foreign, 1);
+    assert_int_equal(pstat_get(&p->st[0].rx_packets), 2);
+    assert_int_equal(p->rtp_calls[0], 2);
+    pair_send(p, 0, out, sizeof(out));
+    assert_int_equal(raw_recv(p, x, buf, sizeof(buf)), RTP_HDR_MIN + sizeof(out));
+    assert_quiet(y);
+    close(x);
+    close(y);
+    pair_free(p);
+}
+
 static int global_setup(void **state)
 {
     return rtpsec_global_init();
@@ -836,6 +1080,8 @@ int main(void)
                                         teardown_session),
         cmocka_unit_test_setup_teardown(test_forward_offsets, setup_session, teardown_session),
         cmocka_unit_test(test_create_refuses),
+        cmocka_unit_test(test_plain_sessions_exchange),
+        cmocka_unit_test(test_plain_wire_and_srtp_packet),
     };
     return cmocka_run_group_tests(tests, global_setup, NULL);
 }

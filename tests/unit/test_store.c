@@ -1,4 +1,5 @@
-/* The SQLite meeting store: schema, save/update/load, history, and a database from the future. */
+/* The SQLite meeting store: schema, save/update/load, history, a database from the future, and
+ * one from before a migration. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -46,12 +47,24 @@ static int collect(void *arg, const struct meeting *m)
     return 0;
 }
 
+/* A database file and its WAL companions. */
+static void remove_db(const char *path)
+{
+    char aux[64];
+    unlink(path);
+    snprintf(aux, sizeof(aux), "%s-wal", path);
+    unlink(aux);
+    snprintf(aux, sizeof(aux), "%s-shm", path);
+    unlink(aux);
+}
+
 static void test_save_load(void **state)
 {
     struct store *s;
     assert_int_equal(store_open(&s, ":memory:"), 0);
     struct meeting a = sample("m-aaaaaaaa", "Standup"), b = sample("m-bbbbbbbb", "Review");
     b.created_unix = 1001;
+    a.plain_rtp = 1;
     assert_int_equal(store_meeting_save(s, &a), 0);
     assert_int_equal(store_meeting_save(s, &b), 0);
     a.state = MEETING_CANCELLED;
@@ -66,7 +79,9 @@ static void test_save_load(void **state)
     assert_string_equal(c.m[0].pin, "1234");
     assert_int_equal(c.m[0].max, 50);
     assert_int_equal(c.m[0].end_unix, 4600);
+    assert_int_equal(c.m[0].plain_rtp, 1);
     assert_string_equal(c.m[1].title, "Review");
+    assert_int_equal(c.m[1].plain_rtp, 0);
     assert_int_equal(store_history_add(s, a.id, "p-1", "Ada", "join", 1200), 0);
     store_close(&s);
     assert_null(s);
@@ -81,6 +96,7 @@ static void test_persists_and_refuses_future(void **state)
     struct store *s;
     assert_int_equal(store_open(&s, path), 0);
     struct meeting a = sample("m-cccccccc", "Kept");
+    a.plain_rtp = 1;
     assert_int_equal(store_meeting_save(s, &a), 0);
     store_close(&s);
     assert_int_equal(store_open(&s, path), 0);
@@ -88,6 +104,7 @@ static void test_persists_and_refuses_future(void **state)
     assert_int_equal(store_meeting_load_all(s, collect, &c), 0);
     assert_int_equal(c.n, 1);
     assert_string_equal(c.m[0].title, "Kept");
+    assert_int_equal(c.m[0].plain_rtp, 1);
     store_close(&s);
 
     sqlite3 *db;
@@ -95,12 +112,7 @@ static void test_persists_and_refuses_future(void **state)
     assert_int_equal(sqlite3_exec(db, "PRAGMA user_version=99", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     assert_int_equal(store_open(&s, path), -EPROTONOSUPPORT);
-    char aux[64];
-    unlink(path);
-    snprintf(aux, sizeof(aux), "%s-wal", path);
-    unlink(aux);
-    snprintf(aux, sizeof(aux), "%s-shm", path);
-    unlink(aux);
+    remove_db(path);
 }
 
 /* A full disk (here SQLite's page limit) refuses the write whole: -ENOSPC, and everything saved
@@ -130,6 +142,51 @@ static void test_full_disk(void **state)
     store_close(&s);
 }
 
+/* The schema before plain_rtp was version 6. A migration added after it must drop its own
+ * columns here too, so that this stays a faithful version-6 database. */
+#define VERSION_BEFORE_PLAIN_RTP 6
+
+/* A database of the version before plain_rtp: its rows load with plain_rtp 0 after the
+ * migration, everything else as it was, and the new column then saves and loads. */
+static void test_migration_adds_plain_rtp(void **state)
+{
+    char path[] = "/tmp/mcu-store-XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    unlink(path);
+    struct store *s;
+    assert_int_equal(store_open(&s, path), 0);
+    struct meeting a = sample("m-oldoldol", "Old");
+    a.video_kbps = 700;
+    assert_int_equal(store_meeting_save(s, &a), 0);
+    store_close(&s);
+    sqlite3 *db;
+    char sql[160];
+    snprintf(sql, sizeof(sql), "ALTER TABLE meetings DROP COLUMN plain_rtp; PRAGMA user_version=%d",
+             VERSION_BEFORE_PLAIN_RTP);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    assert_int_equal(store_open(&s, path), 0);
+    struct collected c = {0};
+    assert_int_equal(store_meeting_load_all(s, collect, &c), 0);
+    assert_int_equal(c.n, 1);
+    assert_string_equal(c.m[0].title, "Old");
+    assert_string_equal(c.m[0].pin, "1234");
+    assert_int_equal(c.m[0].video_kbps, 700);
+    assert_int_equal(c.m[0].plain_rtp, 0);
+    c.m[0].plain_rtp = 1;
+    assert_int_equal(store_meeting_save(s, &c.m[0]), 0);
+    store_close(&s);
+    assert_int_equal(store_open(&s, path), 0);
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(store_meeting_load_all(s, collect, &c), 0);
+    assert_int_equal(c.m[0].plain_rtp, 1);
+    store_close(&s);
+    remove_db(path);
+}
+
 static void test_unopenable(void **state)
 {
     struct store *s = NULL;
@@ -140,9 +197,8 @@ static void test_unopenable(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_save_load),
-        cmocka_unit_test(test_persists_and_refuses_future),
-        cmocka_unit_test(test_full_disk),
+        cmocka_unit_test(test_save_load),  cmocka_unit_test(test_persists_and_refuses_future),
+        cmocka_unit_test(test_full_disk),  cmocka_unit_test(test_migration_adds_plain_rtp),
         cmocka_unit_test(test_unopenable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
