@@ -5,15 +5,21 @@
 #
 #   bash bench/capacity.sh [--quick] [--build DIR] [--seconds S] [--max-size N]
 #                          [--max-meetings M] [--idle-meetings K] [--suite aes80|gcm]
+#                          [--video-max-meetings M] [--video-res WxH] [--video-kbps K]
 #                          [--out DIR] [--janus [--janus-max-size N] [--janus-max-meetings M]]
 #
-# --quick: small sizes and short windows, under a minute (the ctest loadgen_smoke runs it).
+# --quick: small sizes and short windows, under a minute (the ctest loadgen_smoke runs it); the
+#   composite-video search is then one step at M=1.
+# --video-max-meetings: the composite-video search (meetings of 10, 4 VP8 senders, a 640x360
+#   800 kbit/s canvas unless --video-res / --video-kbps) stops there (default 16, never above
+#   --max-meetings). Our server only: Janus's AudioBridge has no video.
 # --janus: afterwards, the same two searches against Janus AudioBridge (bench/janus/start.sh,
 #   which installs the janus package if missing), pinned to CPU 0 like our server and stopped by
 #   its PID; then a side-by-side table. Janus's searches stop at --janus-max-size (default 300,
 #   never above --max-size) and --janus-max-meetings (default 50, never above --max-meetings).
-# Exit status: 0; 1 when a participant received nothing at a scenario's first step or a
-# scenario could not run; 2 on bad usage or when the server did not start.
+# Exit status: 0; 1 when a participant received nothing (video: no whole frame) at a
+# scenario's first step or a scenario could not run; 2 on bad usage or when the server did not
+# start.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,6 +36,9 @@ out=""
 janus=0
 janus_max_size=300
 janus_max_meetings=50
+video_max_meetings=16
+video_res=640x360
+video_kbps=800
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -44,14 +53,19 @@ while [ $# -gt 0 ]; do
     --janus) janus=1 ;;
     --janus-max-size) janus_max_size=$2; shift ;;
     --janus-max-meetings) janus_max_meetings=$2; shift ;;
-    -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
+    --video-max-meetings) video_max_meetings=$2; shift ;;
+    --video-res) video_res=$2; shift ;;
+    --video-kbps) video_kbps=$2; shift ;;
+    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "capacity.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
 done
 if [ "$quick" = 1 ]; then
     seconds=2; warmup=1; max_size=20; max_meetings=2; idle_meetings=100; idle_seconds=3
+    video_max_meetings=1
 fi
+[ "$video_max_meetings" -le "$max_meetings" ] 2>/dev/null || video_max_meetings=$max_meetings
 [ "$janus_max_size" -le "$max_size" ] 2>/dev/null || janus_max_size=$max_size
 [ "$janus_max_meetings" -le "$max_meetings" ] 2>/dev/null || janus_max_meetings=$max_meetings
 
@@ -186,6 +200,8 @@ if [ "$quick" = 0 ]; then
 fi
 lg meetings-of-5-all-talking --search --scenario small --max-meetings "$max_meetings" \
     --seconds "$seconds" --warmup "$warmup"
+lg composite-video-meetings-of-10 --search --scenario video --max-meetings "$video_max_meetings" \
+    --video-res "$video_res" --video-kbps "$video_kbps" --seconds "$seconds" --warmup "$warmup"
 lg idle-meetings --idle --meetings "$idle_meetings" --seconds "$idle_seconds" --warmup 2
 
 stop_server
@@ -207,6 +223,8 @@ if [ "$janus" = 1 ]; then
             --seconds "$seconds" --warmup "$warmup"
         lg janus-meetings-of-5-all-talking --search --scenario small \
             --max-meetings "$janus_max_meetings" --seconds "$seconds" --warmup "$warmup"
+        echo
+        echo "== janus-composite-video: not run: Janus's AudioBridge mixes audio only (no video)"
     else
         echo "capacity.sh: Janus did not start (bench/janus/start.sh failed)" >&2
         status=1
@@ -308,6 +326,8 @@ for label, name in (("one meeting, 3 talkers", "one-meeting-3-talkers"),
     r1 = "%.2fx participants per core" % (na / nb) if na and nb else "-"
     r2 = ", %.2fx less CPU per participant" % (pb / pa) if pa and pb else ""
     print("%-26s | %-26s | %-26s | %s%s" % (label, a, b, r1, r2))
+a, _, _ = cell(load("composite-video-meetings-of-10"))
+print("%-26s | %-26s | %-26s | %s" % ("composite video, 10 each", a, "n/a: AudioBridge has no video", "-"))
 PY
 fi
 if [ -s "$tmp/janus.log" ] && grep -qiE 'error' "$tmp/janus.log"; then

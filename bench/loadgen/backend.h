@@ -25,14 +25,31 @@ struct lg_participant {
     uint8_t tx_key[LG_KEY_MAX]; /* the generator protects with this */
     uint8_t rx_key[LG_KEY_MAX]; /* the generator unprotects what it receives with this */
     char id[64];                /* the backend's participant id, for leave */
+    /* Video (composite meetings only). Set before join: `video` 0 none, 1 receives the
+     * composite on vfd (bound like fd, its port in vlocal_port), 2 also sends VP8. */
+    int video;
+    int vfd;
+    uint16_t vlocal_port;
+    /* filled by join when video: where the participant's VP8 goes and the keys both ways */
+    struct sockaddr_in vserver;
+    uint8_t vpt;
+    uint8_t vtx_key[LG_KEY_MAX];
+    uint8_t vrx_key[LG_KEY_MAX];
+};
+
+/* A composite-video meeting: the canvas the server lays the senders out on and encodes once. */
+struct lg_video_meeting {
+    int width, height, kbps;
 };
 
 struct lg_backend_ops {
     const char *name; /* "mcu", "janus" */
     /* Connect to a running server at base_url (and, where it has one, with this token), make
-     * `meetings` meetings (rooms) able to hold `size` each, mixing Opus at 48 kHz. */
+     * `meetings` meetings (rooms) able to hold `size` each, mixing Opus at 48 kHz; with
+     * `video` (NULL: audio only) also compositing VP8 on that canvas (-ENOTSUP where the
+     * server has no video). */
     int (*open)(void **ctx, const char *base_url, const char *token, unsigned meetings,
-                unsigned size);
+                unsigned size, const struct lg_video_meeting *video);
     int (*join)(void *ctx, unsigned meeting, unsigned index, struct lg_participant *p);
     int (*leave)(void *ctx, unsigned meeting, struct lg_participant *p);
     /* Remove what open made and free ctx. */

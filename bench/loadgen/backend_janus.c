@@ -301,9 +301,13 @@ static int create_room(struct jctx *c, unsigned m, unsigned size)
 }
 
 static int janus_open(void **ctx, const char *base_url, const char *token, unsigned meetings,
-                      unsigned size)
+                      unsigned size, const struct lg_video_meeting *video)
 {
     *ctx = NULL;
+    if (video) {
+        jlog("AudioBridge mixes audio only: it has no video to composite");
+        return -ENOTSUP;
+    }
     int rc = httpc_check_url(base_url);
     if (rc < 0) {
         jlog("bad URL %s: %s", base_url, strerror(-rc));

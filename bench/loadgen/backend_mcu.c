@@ -70,7 +70,7 @@ static void mcu_close(void *ctx)
 }
 
 static int mcu_open(void **ctx, const char *base_url, const char *token, unsigned meetings,
-                    unsigned size)
+                    unsigned size, const struct lg_video_meeting *video)
 {
     int err = httpc_check_url(base_url);
     if (err) {
@@ -88,12 +88,18 @@ static int mcu_open(void **ctx, const char *base_url, const char *token, unsigne
         return -ENOMEM;
     }
     c->meetings = meetings;
+    char vbody[160] = "";
+    if (video)
+        snprintf(vbody, sizeof(vbody),
+                 ", \"video\": \"composite\", \"layout\": \"grid\", \"resolution\": "
+                 "\"%dx%d\", \"video_kbps\": %d",
+                 video->width, video->height, video->kbps);
     for (unsigned i = 0; i < meetings && !err; i++) {
-        char body[200];
+        char body[400];
         snprintf(body, sizeof(body),
                  "{\"title\": \"loadgen %u\", \"start\": \"now\", \"duration\": 120, "
-                 "\"max\": %u}",
-                 i, size < 2 ? 2 : size);
+                 "\"max\": %u%s}",
+                 i, size < 2 ? 2 : size, vbody);
         json_t *j = NULL;
         err = call(c, "POST", "/api/v1/meetings", body, 201, &j);
         const char *id = j ? json_string_value(json_object_get(j, "id")) : NULL;
@@ -124,6 +130,40 @@ static int sdp_key(const char *sdp, uint8_t *key, size_t want)
     return len == (int)want ? 0 : -EBADMSG;
 }
 
+/* The generator sends only to this machine: a server that names another media address (its
+ * --media-ip) is refused rather than loaded over a network. */
+static int loopback(const char *host, struct sockaddr_in *a)
+{
+    if (inet_pton(AF_INET, host, &a->sin_addr) != 1 || (ntohl(a->sin_addr.s_addr) >> 24) != 127) {
+        fprintf(stderr, "loadgen: the server's media address %s is not 127.0.0.1: not sending\n",
+                host);
+        return 0;
+    }
+    return 1;
+}
+
+/* The join answer's "video" object: where to send VP8, with which key, and (from its SDP's
+ * a=crypto) the key the composite comes protected with. */
+static int video_answer(const json_t *v, enum rtpsec_suite suite, struct lg_participant *p)
+{
+    const char *host = json_string_value(json_object_get(v, "host"));
+    const char *key = json_string_value(json_object_get(v, "srtp_key"));
+    json_int_t port = json_integer_value(json_object_get(v, "port"));
+    json_int_t pt = json_integer_value(json_object_get(v, "payload_type"));
+    if (!host || !key || port <= 0 || port >= 65536 || pt <= 0 || pt >= 128)
+        return -EBADMSG;
+    size_t kl = rtpsec_key_len(suite);
+    memset(&p->vserver, 0, sizeof(p->vserver));
+    p->vserver.sin_family = AF_INET;
+    p->vserver.sin_port = htons((uint16_t)port);
+    if (!loopback(host, &p->vserver) ||
+        base64_decode(p->vtx_key, sizeof(p->vtx_key), key, strlen(key)) != (int)kl ||
+        sdp_key(json_string_value(json_object_get(v, "sdp")), p->vrx_key, kl))
+        return -EBADMSG;
+    p->vpt = (uint8_t)pt;
+    return 0;
+}
+
 static int mcu_join(void *ctx, unsigned meeting, unsigned index, struct lg_participant *p)
 {
     struct mcu_ctx *c = ctx;
@@ -132,14 +172,19 @@ static int mcu_join(void *ctx, unsigned meeting, unsigned index, struct lg_parti
     enum rtpsec_suite suite = (enum rtpsec_suite)p->suite;
     if (p->suite < 0 || p->suite >= RTPSEC_SUITE_COUNT)
         suite = RTPSEC_AES_CM_128_HMAC_SHA1_80;
-    char path[128], body[300], level[40] = "";
+    char path[128], body[400], level[40] = "", video[80] = "";
     if (lg_audio_level_id)
         snprintf(level, sizeof(level), ", \"audio_level_id\": %u", lg_audio_level_id);
+    /* The API takes a video receiver only with a codec, so receive-only participants say vp8
+     * too; they just never send. */
+    if (p->video)
+        snprintf(video, sizeof(video), ", \"video\": \"vp8\", \"video_recv\": \"127.0.0.1:%u\"",
+                 p->vlocal_port);
     snprintf(path, sizeof(path), "/api/v1/meetings/%s/participants", c->ids[meeting]);
     snprintf(body, sizeof(body),
              "{\"name\": \"lg-%u-%u\", \"recv\": \"127.0.0.1:%u\", \"rtcp_mux\": true, "
-             "\"srtp_suite\": \"%s\"%s}",
-             meeting, index, p->local_port, rtpsec_suite_name(suite), level);
+             "\"srtp_suite\": \"%s\"%s%s}",
+             meeting, index, p->local_port, rtpsec_suite_name(suite), level, video);
     json_t *j = NULL;
     int err = call(c, "POST", path, body, 201, &j);
     if (err)
@@ -158,9 +203,10 @@ static int mcu_join(void *ctx, unsigned meeting, unsigned index, struct lg_parti
         memset(&p->server, 0, sizeof(p->server));
         p->server.sin_family = AF_INET;
         p->server.sin_port = htons((uint16_t)port);
-        int ok = inet_pton(AF_INET, host, &p->server.sin_addr) == 1;
+        int ok = loopback(host, &p->server);
         ok = ok && base64_decode(p->tx_key, sizeof(p->tx_key), key, strlen(key)) == (int)kl;
         ok = ok && !sdp_key(json_string_value(json_object_get(j, "sdp")), p->rx_key, kl);
+        ok = ok && (!p->video || !video_answer(json_object_get(j, "video"), suite, p));
         if (ok) {
             p->pt = (uint8_t)pt;
             p->srtp = 1;

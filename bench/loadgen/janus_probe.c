@@ -266,7 +266,7 @@ int main(int argc, char **argv)
         }
     }
     double t0 = mono_s();
-    if (be->open(&ctx, url, NULL, 1, NPART) != 0) {
+    if (be->open(&ctx, url, NULL, 1, NPART, NULL) != 0) {
         fprintf(stderr, "janus_probe: could not open the Janus backend at %s\n", url);
         goto out;
     }

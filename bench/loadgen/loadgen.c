@@ -13,7 +13,9 @@
 
 #include "backend.h"
 #include "loadgen.h"
+#include "report.h"
 #include "rtpsec.h"
+#include "video.h"
 
 #define MAX_RUNS 32
 
@@ -22,9 +24,15 @@ struct opts {
     const char *token_arg, *data_dir, *json_path;
     char token[256];
     int search;
-    int small; /* --scenario small: meetings of 5, all talking */
+    enum scenario { BIG, SMALL, VIDEO } scenario;
     unsigned max_size, max_meetings;
 };
+
+/* The scenarios whose search grows the meeting count M rather than one meeting's size N. */
+static int grows_meetings(const struct opts *o)
+{
+    return o->scenario != BIG;
+}
 
 static void usage(FILE *f)
 {
@@ -47,11 +55,19 @@ static void usage(FILE *f)
             "  --suite aes80|aes32|gcm  SRTP suite (default aes80: AES_CM_128_HMAC_SHA1_80)\n"
             "  --senders 1|2         sender threads (default 1)\n"
             "  --decoders D          meetings whose latency marker is decoded (default 64)\n"
-            "  --scenario big|small  big: 1 meeting of N, K talkers; small: M meetings of 5, all\n"
-            "                        talking (sets --size 5 --talkers 5)\n"
-            "  --search              capacity search: grow N (big) or M (small) until the\n"
+            "  --scenario big|small|video\n"
+            "                        big: 1 meeting of N, K talkers; small: M meetings of 5, all\n"
+            "                        talking (sets --size 5 --talkers 5); video (mcu only: Janus\n"
+            "                        AudioBridge has no video): M meetings of 10, 3 talkers,\n"
+            "                        composite video, 4 of each 10 send VP8 (320x180, 30 fps,\n"
+            "                        %d kbit/s), all 10 receive the canvas\n"
+            "  --video-res WxH       video: the composite canvas (default 640x360)\n"
+            "  --video-kbps K        video: the canvas's bitrate (default 800)\n"
+            "  --search              capacity search: grow N (big) or M (small, video) until the\n"
             "                        server fails: every participant >= 49 pkt/s, p99 gap\n"
-            "                        < 30 ms, no new tick overrun, server CPU <= 95 %%\n"
+            "                        < 30 ms, no new tick overrun, server CPU <= 95 %%; video\n"
+            "                        also: every receiver >= 25 complete frames/s, p99 frame\n"
+            "                        gap < 100 ms\n"
             "  --max-size N          search: the largest N to try (default 5000)\n"
             "  --max-meetings M      search: the largest M to try (default 1000)\n"
             "  --audio-level ID      send RFC 6464 client-to-mixer levels as header extension\n"
@@ -62,7 +78,8 @@ static void usage(FILE *f)
             "  --json FILE           write the results as JSON\n"
             "\n"
             "Exit status: 0; 1 when a participant received nothing (in a search: in its first\n"
-            "step); 2 on bad usage or when the server refused the set-up.\n");
+            "step); 2 on bad usage or when the server refused the set-up.\n",
+            LG_VCLIP_KBPS);
 }
 
 static unsigned parse_uint(const char *s, unsigned lo, unsigned hi, const char *what)
@@ -103,6 +120,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
     o->max_size = 5000;
     o->max_meetings = 1000;
     o->data_dir = "var";
+    c->vwidth = 640;
+    c->vheight = 360;
+    c->vkbps = 800;
     int size_set = 0, talkers_set = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -169,12 +189,26 @@ static void parse_args(int argc, char **argv, struct opts *o)
                 exit(2);
             }
         } else if (!strcmp(a, "--scenario")) {
-            if (v && (!strcmp(v, "big") || !strcmp(v, "small")))
-                o->small = !strcmp(v, "small");
+            if (v && !strcmp(v, "big"))
+                o->scenario = BIG;
+            else if (v && !strcmp(v, "small"))
+                o->scenario = SMALL;
+            else if (v && !strcmp(v, "video"))
+                o->scenario = VIDEO;
             else {
-                fprintf(stderr, "loadgen: --scenario is big or small\n");
+                fprintf(stderr, "loadgen: --scenario is big, small or video\n");
                 exit(2);
             }
+        } else if (!strcmp(a, "--video-res")) {
+            char x = 0, end = 0;
+            if (!v || sscanf(v, "%d%c%d%c", &c->vwidth, &x, &c->vheight, &end) != 3 || x != 'x' ||
+                c->vwidth < 128 || c->vwidth > 1920 || c->vheight < 96 || c->vheight > 1088 ||
+                c->vwidth % 2 || c->vheight % 2) {
+                fprintf(stderr, "loadgen: --video-res is WxH, even, 128x96 to 1920x1088\n");
+                exit(2);
+            }
+        } else if (!strcmp(a, "--video-kbps")) {
+            c->vkbps = (int)parse_uint(v, 50, 20000, a);
         } else {
             fprintf(stderr, "loadgen: unknown option %s (see --help)\n", a);
             exit(2);
@@ -189,9 +223,23 @@ static void parse_args(int argc, char **argv, struct opts *o)
         fprintf(stderr, "loadgen: --server URL is required\n");
         exit(2);
     }
-    if (o->small) {
+    if (o->scenario == SMALL) {
         c->size = size_set ? c->size : 5;
         c->talkers = talkers_set ? c->talkers : c->size;
+    }
+    if (o->scenario == VIDEO) {
+        if (c->backend != &lg_backend_mcu) {
+            fprintf(stderr, "loadgen: --scenario video runs against --backend mcu only: Janus's "
+                            "AudioBridge mixes audio and has no video\n");
+            exit(2);
+        }
+        if (c->idle) {
+            fprintf(stderr, "loadgen: --scenario video and --idle do not go together\n");
+            exit(2);
+        }
+        c->video = 1;
+        c->size = size_set ? c->size : 10;
+        c->video_senders = c->size < 4 ? c->size : 4;
     }
     if (c->talkers > c->size)
         c->talkers = c->size;
@@ -205,76 +253,12 @@ static void parse_args(int argc, char **argv, struct opts *o)
     lg_audio_level_id = c->level_id;
 }
 
-/* ---- Output ---- */
+static const char *const scenario_names[] = {"big", "small", "video"};
 
-static void print_head(void)
+/* The size a search grows: meetings (small, video) or one meeting's participants (big). */
+static unsigned grown(const struct opts *o, const struct lg_run_result *r)
 {
-    printf("%5s %5s %4s | %7s %7s %5s %6s | %6s %6s %7s | %6s %6s %4s | %7s %8s %6s | %6s "
-           "%6s | %s\n",
-           "meet", "size", "talk", "pps min", "mean", "<49", "lost", "gap50", "gap99", "gapmax",
-           "lat50", "lat99", "n", "srv cpu", "%/part", "overr", "gencpu", "late", "verdict");
-}
-
-static void print_row(const struct lg_run_result *r)
-{
-    char cpu[16] = "-", per[16] = "-", ov[16] = "-";
-    if (r->server_cpu_pct >= 0) {
-        snprintf(cpu, sizeof(cpu), "%.1f%%", r->server_cpu_pct);
-        if (r->participants)
-            snprintf(per, sizeof(per), "%.3f", r->server_cpu_pct / r->participants);
-    }
-    if (r->overruns >= 0)
-        snprintf(ov, sizeof(ov), "%.0f", r->overruns);
-    printf("%5u %5u %4u | %7.1f %7.2f %5u %6llu | %6.1f %6.1f %7.1f | %6.1f %6.1f %4llu | %7s "
-           "%8s %6s | %5.1f%% %6.1f | %s%s\n",
-           r->meetings, r->size, r->talkers, r->pps_min, r->pps_mean, r->below_49,
-           (unsigned long long)r->lost, r->ia_p50, r->ia_p99, r->ia_max, r->lat_p50, r->lat_p99,
-           (unsigned long long)r->lat_n, cpu, per, ov, r->gen_cpu_pct, r->send_late_max_ms,
-           r->pass ? "pass" : "FAIL: ", r->why);
-    fflush(stdout);
-}
-
-static json_t *run_json(const struct lg_run_result *r)
-{
-    json_t *j = json_object();
-    json_object_set_new(j, "meetings", json_integer(r->meetings));
-    json_object_set_new(j, "size", json_integer(r->size));
-    json_object_set_new(j, "talkers", json_integer(r->talkers));
-    json_object_set_new(j, "participants", json_integer(r->participants));
-    json_object_set_new(j, "window_s", json_real(r->window_s));
-    json_object_set_new(j, "srtp", json_boolean(r->srtp));
-    json_object_set_new(j, "delivery",
-                        json_pack("{s:f, s:f, s:f, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I}",
-                                  "pps_min", r->pps_min, "pps_mean", r->pps_mean, "pps_max",
-                                  r->pps_max, "below_49", (int)r->below_49, "got_nothing",
-                                  (int)r->got_nothing, "rx_packets", (json_int_t)r->rx_packets,
-                                  "lost", (json_int_t)r->lost, "reordered",
-                                  (json_int_t)r->reordered, "dup", (json_int_t)r->dup, "auth_fail",
-                                  (json_int_t)r->auth_fail, "rtcp", (json_int_t)r->rtcp));
-    json_object_set_new(
-        j, "interarrival_ms",
-        json_pack("{s:f, s:f, s:f}", "p50", r->ia_p50, "p99", r->ia_p99, "max", r->ia_max));
-    json_object_set_new(j, "latency_ms",
-                        json_pack("{s:f, s:f, s:f, s:I, s:I}", "p50", r->lat_p50, "p99", r->lat_p99,
-                                  "max", r->lat_max, "samples", (json_int_t)r->lat_n,
-                                  "markers_sent", (json_int_t)r->markers_sent));
-    json_object_set_new(j, "server_cpu_pct",
-                        r->server_cpu_pct >= 0 ? json_real(r->server_cpu_pct) : json_null());
-    json_object_set_new(j, "server_cpu_pct_per_participant",
-                        r->server_cpu_pct >= 0 && r->participants
-                            ? json_real(r->server_cpu_pct / r->participants)
-                            : json_null());
-    json_object_set_new(j, "worker_cpu_pct",
-                        r->worker_cpu_pct >= 0 ? json_real(r->worker_cpu_pct) : json_null());
-    json_object_set_new(j, "tick_overruns",
-                        r->overruns >= 0 ? json_real(r->overruns) : json_null());
-    json_object_set_new(j, "generator_cpu_pct", json_real(r->gen_cpu_pct));
-    json_object_set_new(j, "send_late_max_ms", json_real(r->send_late_max_ms));
-    json_object_set_new(j, "send_late_10ms_pct", json_real(r->send_late_pct));
-    json_object_set_new(j, "generator_limited", json_boolean(r->gen_limited));
-    json_object_set_new(j, "pass", json_boolean(r->pass));
-    json_object_set_new(j, "why", json_string(r->why));
-    return j;
+    return grows_meetings(o) ? r->meetings : r->size;
 }
 
 static void write_json(const struct opts *o, const struct lg_run_result *runs, unsigned n, int best)
@@ -284,36 +268,45 @@ static void write_json(const struct opts *o, const struct lg_run_result *runs, u
     const struct lg_run_cfg *c = &o->run;
     struct utsname u;
     uname(&u);
+    char mode[32];
+    snprintf(mode, sizeof(mode), "search-%s", scenario_names[o->scenario]);
     json_t *root = json_object();
     json_object_set_new(root, "backend", json_string(c->backend->name));
     json_object_set_new(root, "server", json_string(c->server));
     json_object_set_new(root, "suite", json_string(rtpsec_suite_name((enum rtpsec_suite)c->suite)));
     json_object_set_new(root, "audio_level_id", json_integer(c->level_id));
-    json_object_set_new(root, "mode",
-                        json_string(c->idle     ? "idle"
-                                    : o->search ? (o->small ? "search-small" : "search-big")
-                                                : "run"));
+    json_object_set_new(root, "scenario", json_string(scenario_names[o->scenario]));
+    json_object_set_new(root, "mode", json_string(c->idle ? "idle" : o->search ? mode : "run"));
+    if (c->video)
+        json_object_set_new(root, "video",
+                            json_pack("{s:s, s:i, s:i, s:i, s:i, s:{s:i, s:i, s:i, s:i, s:i, s:i}}",
+                                      "layout", "grid", "canvas_w", c->vwidth, "canvas_h",
+                                      c->vheight, "canvas_kbps", c->vkbps, "senders_per_meeting",
+                                      (int)c->video_senders, "clip", "w", LG_VCLIP_W, "h",
+                                      LG_VCLIP_H, "fps", LG_VFPS, "frames", LG_VCLIP_FRAMES, "kbps",
+                                      LG_VCLIP_KBPS, "keyframes", 1));
     json_object_set_new(root, "machine",
                         json_pack("{s:s, s:s, s:i}", "kernel", u.release, "arch", u.machine, "cpus",
                                   (int)sysconf(_SC_NPROCESSORS_ONLN)));
     json_object_set_new(root, "time", json_integer((json_int_t)time(NULL)));
     json_t *arr = json_array();
     for (unsigned i = 0; i < n; i++)
-        json_array_append_new(arr, run_json(&runs[i]));
+        json_array_append_new(arr, lg_report_json(&runs[i]));
     json_object_set_new(root, "runs", arr);
     if (o->search) {
+        const struct lg_run_result *b = best >= 0 ? &runs[best] : NULL;
         json_t *s = json_object();
-        json_object_set_new(s, "unit", json_string(o->small ? "meetings" : "participants"));
-        json_object_set_new(s, "largest_pass",
-                            best >= 0
-                                ? json_integer(o->small ? runs[best].meetings : runs[best].size)
-                                : json_null());
-        json_object_set_new(s, "participants",
-                            best >= 0 ? json_integer(runs[best].participants) : json_null());
+        json_object_set_new(s, "unit",
+                            json_string(grows_meetings(o) ? "meetings" : "participants"));
+        json_object_set_new(s, "largest_pass", b ? json_integer(grown(o, b)) : json_null());
+        json_object_set_new(s, "participants", b ? json_integer(b->participants) : json_null());
         json_object_set_new(s, "server_cpu_pct_per_participant",
-                            best >= 0 && runs[best].server_cpu_pct >= 0
-                                ? json_real(runs[best].server_cpu_pct / runs[best].participants)
+                            b && b->server_cpu_pct >= 0
+                                ? json_real(b->server_cpu_pct / b->participants)
                                 : json_null());
+        json_object_set_new(s, "server_cpu_pct_per_meeting",
+                            b && b->server_cpu_pct >= 0 ? json_real(b->server_cpu_pct / b->meetings)
+                                                        : json_null());
         json_object_set_new(root, "search", s);
     }
     if (json_dump_file(root, o->json_path, JSON_INDENT(2)))
@@ -353,6 +346,172 @@ static void raise_fd_limit(void)
 
 static const unsigned big_steps[] = {10, 20, 50, 100, 200, 500, 1000, 2000, 3000, 5000, 10000};
 static const unsigned small_steps[] = {1, 2, 5, 10, 20, 50, 100, 200, 400, 1000, 2000, 5000};
+/* A composite meeting costs a good share of a core: fine steps, bisected between as the others. */
+static const unsigned video_steps[] = {1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128};
+
+static void set_step(const struct opts *o, struct lg_run_cfg *c, unsigned x)
+{
+    *c = o->run;
+    if (grows_meetings(o))
+        c->meetings = x;
+    else
+        c->meetings = 1, c->size = x, c->talkers = 3;
+}
+
+/* 1 (and says so) when a participant received no audio or no complete video frame at all. */
+static int starved(const struct lg_run_result *r, const char *when)
+{
+    if (r->got_nothing)
+        fprintf(stderr, "loadgen: %u participant(s) received nothing%s\n", r->got_nothing, when);
+    if (r->vgot_nothing)
+        fprintf(stderr, "loadgen: %u participant(s) received no complete video frame%s\n",
+                r->vgot_nothing, when);
+    return r->got_nothing || r->vgot_nothing;
+}
+
+static void search_head(const struct opts *o)
+{
+    const struct lg_run_cfg *c = &o->run;
+    if (o->scenario == VIDEO)
+        printf("search: M meetings of %u with composite video (%u senders; canvas %dx%d at %d "
+               "kbit/s), %u talkers, criterion: every participant >= 49 pkt/s, p99 gap < 30 ms, "
+               ">= 25 complete video frames/s, p99 frame gap < 100 ms, no new tick overrun, "
+               "server CPU <= 95 %% of its core\n",
+               c->size, c->video_senders, c->vwidth, c->vheight, c->vkbps, c->talkers);
+    else
+        printf("search: %s, criterion: every participant >= 49 pkt/s, p99 gap < 30 ms, no new "
+               "tick overrun, server CPU <= 95 %% of its core\n",
+               o->scenario == SMALL ? "M meetings of 5, all talking"
+                                    : "one meeting of N, 3 talkers");
+}
+
+/* Grows the size through the scenario's steps until a step fails twice, then bisects between
+ * the last pass and the first failure. Returns the largest passing run's index or -1, or -2
+ * when the first step could not be set up; *np is the number of runs. */
+static int search(const struct opts *o, struct lg_run_result *runs, unsigned *np, int *status)
+{
+    int video = o->scenario == VIDEO;
+    const unsigned *steps = video ? video_steps : o->scenario == SMALL ? small_steps : big_steps;
+    size_t nsteps = video                  ? sizeof(video_steps) / sizeof(video_steps[0])
+                    : o->scenario == SMALL ? sizeof(small_steps) / sizeof(small_steps[0])
+                                           : sizeof(big_steps) / sizeof(big_steps[0]);
+    unsigned limit = grows_meetings(o) ? o->max_meetings : o->max_size, n = 0;
+    int best = -1;
+    for (size_t s = 0; s < nsteps && n < MAX_RUNS && !lg_stop; s++) {
+        unsigned x = steps[s] < limit ? steps[s] : limit;
+        if (s > 0 && x <= steps[s - 1])
+            break;
+        struct lg_run_cfg c;
+        set_step(o, &c, x);
+        int err = lg_run(&c, &runs[n]);
+        if (err) {
+            fprintf(stderr, "loadgen: step %u could not be set up: %s\n", x, strerror(-err));
+            if (n == 0)
+                return -2;
+            break;
+        }
+        lg_report_row(&runs[n], video);
+        if (n == 0 && starved(&runs[0], " at the first step"))
+            *status = 1;
+        n++;
+        /* One failure on a shared machine may be a neighbour's burst or a stall of the
+         * whole guest (both the server and the generator late): a failing step runs once
+         * more, and only a second failure ends the search. */
+        if (!runs[n - 1].pass && n < MAX_RUNS && !lg_stop) {
+            sleep(1);
+            if (lg_run(&c, &runs[n]) == 0) {
+                printf("(again) ");
+                lg_report_row(&runs[n], video);
+                n++;
+            }
+        }
+        if (!runs[n - 1].pass || x == limit)
+            break;
+        best = (int)(n - 1);
+        sleep(1); /* let the server settle after the leaves */
+    }
+    if (n && runs[n - 1].pass)
+        best = (int)(n - 1);
+    /* Between the last pass and the first failure: bisect, three steps at most, to within
+     * a tenth. A failure the generator caused ends the search instead. */
+    for (int k = 0; k < 3 && best >= 0 && n < MAX_RUNS && !lg_stop; k++) {
+        unsigned lo = grown(o, &runs[best]), hi = 0;
+        int gen = 0;
+        for (unsigned i = 0; i < n; i++) {
+            unsigned x = grown(o, &runs[i]);
+            /* A failure only the generator explains ends the search; one where the
+             * server's own CPU ran out too still bounds the bisection. */
+            gen |= !runs[i].pass && runs[i].gen_limited && runs[i].server_cpu_pct <= 95;
+            if (!runs[i].pass && x > lo && (!hi || x < hi))
+                hi = x;
+        }
+        if (!hi || gen)
+            break;
+        if (hi - lo <= (lo / 10 > 1 ? lo / 10 : 1))
+            break;
+        struct lg_run_cfg c;
+        set_step(o, &c, lo + (hi - lo) / 2);
+        sleep(1);
+        if (lg_run(&c, &runs[n]))
+            break;
+        lg_report_row(&runs[n], video);
+        n++;
+        if (runs[n - 1].pass)
+            best = (int)(n - 1);
+        else if (runs[n - 1].gen_limited && runs[n - 1].server_cpu_pct <= 95)
+            break;
+    }
+    *np = n;
+    return best;
+}
+
+static void search_result(const struct opts *o, const struct lg_run_result *runs, unsigned n,
+                          int best)
+{
+    if (best >= 0) {
+        const struct lg_run_result *b = &runs[best];
+        char per_meeting[64] = "";
+        if (o->scenario == VIDEO && b->server_cpu_pct >= 0)
+            snprintf(per_meeting, sizeof(per_meeting), ", %.1f %% per meeting",
+                     b->server_cpu_pct / b->meetings);
+        printf("largest passing %s: %u (%u participants), server CPU %.1f %% = %.3f %% of a "
+               "core per participant%s\n",
+               grows_meetings(o) ? "M" : "N", grown(o, b), b->participants, b->server_cpu_pct,
+               b->server_cpu_pct >= 0 ? b->server_cpu_pct / b->participants : -1, per_meeting);
+    } else {
+        printf("largest passing: none\n");
+    }
+    if (n && !runs[n - 1].pass && runs[n - 1].gen_limited)
+        printf("note: the generator could not keep up at the last step (its CPU or its send "
+               "timing)%s\n",
+               runs[n - 1].server_cpu_pct > 95 ? ", and the server's CPU ran out too"
+                                               : ": the server's limit may be higher");
+}
+
+/* Everything pre-encoded before any traffic, so no encoder runs while the server is measured. */
+static int make_media(struct opts *o, struct lg_stream *streams, struct lg_vclip *clips)
+{
+    int err = o->run.idle ? 0 : lg_voices_make(streams);
+    if (err) {
+        fprintf(stderr, "loadgen: pre-encoding the voices: %s\n", strerror(-err));
+        return err;
+    }
+    o->run.streams = streams;
+    if (!o->run.video)
+        return 0;
+    err = lg_vclips_make(clips);
+    if (err) {
+        fprintf(stderr, "loadgen: pre-encoding the video clips: %s\n", strerror(-err));
+        return err;
+    }
+    o->run.clips = clips;
+    printf("video: %d VP8 clips %dx%d at %d fps, %d s loops with one keyframe, %d kbit/s "
+           "(%zu KB pre-encoded); %u senders a meeting; composite grid %dx%d at %d kbit/s\n",
+           LG_VCLIPS, LG_VCLIP_W, LG_VCLIP_H, LG_VFPS, LG_VCLIP_FRAMES / LG_VFPS, LG_VCLIP_KBPS,
+           lg_vclips_bytes(clips) / 1024, o->run.video_senders, o->run.vwidth, o->run.vheight,
+           o->run.vkbps);
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -366,139 +525,45 @@ int main(int argc, char **argv)
         return 2;
     }
     static struct lg_stream streams[LG_STREAMS];
-    if (!o.run.idle) {
-        err = lg_voices_make(streams);
-        if (err) {
-            fprintf(stderr, "loadgen: pre-encoding the voices: %s\n", strerror(-err));
-            return 2;
-        }
-    }
-    o.run.streams = streams;
+    static struct lg_vclip clips[LG_VCLIPS];
     printf("loadgen: backend %s at %s, %s %s, %s, %g s warm-up + %g s measured%s\n",
            o.run.backend->name, o.run.server,
            o.run.backend == &lg_backend_mcu ? "SRTP" : "SRTP if the backend uses it:",
            rtpsec_suite_name((enum rtpsec_suite)o.run.suite),
            o.run.level_id ? "RFC 6464 levels sent" : "no audio levels sent", o.run.warmup,
            o.run.seconds, o.run.server_pid ? "" : " (no --server-pid: server CPU not measured)");
+    if (make_media(&o, streams, clips))
+        return 2;
     static struct lg_run_result runs[MAX_RUNS];
     unsigned n = 0;
-    int best = -1, status = 0;
+    int best = -1, status = 0, video = o.run.video;
     if (!o.search) {
-        print_head();
+        lg_report_head(video);
         err = lg_run(&o.run, &runs[0]);
         if (err) {
             fprintf(stderr, "loadgen: the run could not be set up: %s\n", strerror(-err));
+            lg_vclips_free(clips);
             return 2;
         }
         n = 1;
-        print_row(&runs[0]);
+        lg_report_row(&runs[0], video);
         if (o.run.idle)
             printf("idle: %u meetings with nobody in them: server CPU %.2f %% of a core\n",
                    o.run.meetings, runs[0].server_cpu_pct);
-        if (!o.run.idle && runs[0].got_nothing) {
-            fprintf(stderr, "loadgen: %u participant(s) received nothing\n", runs[0].got_nothing);
+        if (!o.run.idle && starved(&runs[0], ""))
             status = 1;
-        }
     } else {
-        const unsigned *steps = o.small ? small_steps : big_steps;
-        size_t nsteps = o.small ? sizeof(small_steps) / sizeof(small_steps[0])
-                                : sizeof(big_steps) / sizeof(big_steps[0]);
-        unsigned limit = o.small ? o.max_meetings : o.max_size;
-        printf("search: %s, criterion: every participant >= 49 pkt/s, p99 gap < 30 ms, no new "
-               "tick overrun, server CPU <= 95 %% of its core\n",
-               o.small ? "M meetings of 5, all talking" : "one meeting of N, 3 talkers");
-        print_head();
-        for (size_t s = 0; s < nsteps && n < MAX_RUNS && !lg_stop; s++) {
-            unsigned x = steps[s] < limit ? steps[s] : limit;
-            if (s > 0 && x <= steps[s - 1])
-                break;
-            struct lg_run_cfg c = o.run;
-            if (o.small)
-                c.meetings = x;
-            else
-                c.meetings = 1, c.size = x, c.talkers = 3;
-            err = lg_run(&c, &runs[n]);
-            if (err) {
-                fprintf(stderr, "loadgen: step %u could not be set up: %s\n", x, strerror(-err));
-                if (n == 0)
-                    return 2;
-                break;
-            }
-            print_row(&runs[n]);
-            if (n == 0 && runs[0].got_nothing) {
-                fprintf(stderr, "loadgen: %u participant(s) received nothing at the first step\n",
-                        runs[0].got_nothing);
-                status = 1;
-            }
-            n++;
-            /* One failure on a shared machine may be a neighbour's burst or a stall of the
-             * whole guest (both the server and the generator late): a failing step runs once
-             * more, and only a second failure ends the search. */
-            if (!runs[n - 1].pass && n < MAX_RUNS && !lg_stop) {
-                sleep(1);
-                if (lg_run(&c, &runs[n]) == 0) {
-                    printf("(again) ");
-                    print_row(&runs[n]);
-                    n++;
-                }
-            }
-            if (!runs[n - 1].pass || x == limit)
-                break;
-            best = (int)(n - 1);
-            sleep(1); /* let the server settle after the leaves */
+        search_head(&o);
+        lg_report_head(video);
+        best = search(&o, runs, &n, &status);
+        if (best == -2) {
+            lg_vclips_free(clips);
+            return 2;
         }
-        if (n && runs[n - 1].pass)
-            best = (int)(n - 1);
-        /* Between the last pass and the first failure: bisect, three steps at most, to within
-         * a tenth. A failure the generator caused ends the search instead. */
-        for (int k = 0; k < 3 && best >= 0 && n < MAX_RUNS && !lg_stop; k++) {
-            unsigned lo = o.small ? runs[best].meetings : runs[best].size, hi = 0;
-            int gen = 0;
-            for (unsigned i = 0; i < n; i++) {
-                unsigned x = o.small ? runs[i].meetings : runs[i].size;
-                /* A failure only the generator explains ends the search; one where the
-                 * server's own CPU ran out too still bounds the bisection. */
-                gen |= !runs[i].pass && runs[i].gen_limited && runs[i].server_cpu_pct <= 95;
-                if (!runs[i].pass && x > lo && (!hi || x < hi))
-                    hi = x;
-            }
-            if (!hi || gen)
-                break;
-            if (hi - lo <= (lo / 10 > 1 ? lo / 10 : 1))
-                break;
-            struct lg_run_cfg c = o.run;
-            unsigned mid = lo + (hi - lo) / 2;
-            if (o.small)
-                c.meetings = mid;
-            else
-                c.meetings = 1, c.size = mid, c.talkers = 3;
-            sleep(1);
-            if (lg_run(&c, &runs[n]))
-                break;
-            print_row(&runs[n]);
-            n++;
-            if (runs[n - 1].pass)
-                best = (int)(n - 1);
-            else if (runs[n - 1].gen_limited && runs[n - 1].server_cpu_pct <= 95)
-                break;
-        }
-        if (best >= 0) {
-            const struct lg_run_result *b = &runs[best];
-            printf("largest passing %s: %u (%u participants), server CPU %.1f %% = %.3f %% of a "
-                   "core per participant\n",
-                   o.small ? "M" : "N", o.small ? b->meetings : b->size, b->participants,
-                   b->server_cpu_pct,
-                   b->server_cpu_pct >= 0 ? b->server_cpu_pct / b->participants : -1);
-        } else {
-            printf("largest passing: none\n");
-        }
-        if (n && !runs[n - 1].pass && runs[n - 1].gen_limited)
-            printf("note: the generator could not keep up at the last step (its CPU or its send "
-                   "timing)%s\n",
-                   runs[n - 1].server_cpu_pct > 95 ? ", and the server's CPU ran out too"
-                                                   : ": the server's limit may be higher");
+        search_result(&o, runs, n, best);
     }
     write_json(&o, runs, n, best);
+    lg_vclips_free(clips);
     rtpsec_global_deinit();
     if (lg_stop) {
         fprintf(stderr, "loadgen: interrupted: the last run's window was cut short, so its "

@@ -75,11 +75,10 @@ extern unsigned lg_audio_level_id;
 /* The token: explicit, else MCU_TOKEN, else DATA/admin.token. Writes "" when none. */
 void lg_mcu_token(const char *explicit_token, const char *data_dir, char *out, size_t cap);
 
-#endif
-
 /* ---- One run: M meetings of N, K talkers each, traffic for warmup + seconds ---- */
 
 struct lg_backend_ops;
+struct lg_vclip;
 
 struct lg_run_cfg {
     const struct lg_backend_ops *backend;
@@ -96,6 +95,12 @@ struct lg_run_cfg {
                           from one socket per sender thread, in sendmmsg batches */
     int quiet;
     const struct lg_stream *streams;
+    /* Composite video (mcu only): every meeting composites VP8 on a vwidth x vheight canvas at
+     * vkbps; its first video_senders participants send a clip, all of them receive the canvas. */
+    int video;
+    int vwidth, vheight, vkbps;
+    unsigned video_senders;
+    const struct lg_vclip *clips; /* LG_VCLIPS of them */
 };
 
 struct lg_run_result {
@@ -118,7 +123,15 @@ struct lg_run_result {
     int srtp;                /* the participants used SRTP (0: plain RTP, e.g. Janus) */
     int pass;                /* the capacity criterion */
     int gen_limited;         /* the generator could not keep up: the figure is not the server's */
-    char why[256];           /* why it failed */
+    char why[320];           /* why it failed */
+    /* composite video, when the run had it; per receiver over the window unless "total" */
+    int video;
+    unsigned vsenders, vbelow_25, vgot_nothing;        /* vgot_nothing: no complete frame at all */
+    double vfps_min, vfps_mean, vkbps_min, vkbps_mean; /* kbit/s of RTP payload */
+    double vgap_p50, vgap_p99, vgap_max;               /* between complete frames, ms */
+    uint64_t vframes, vincomplete, vkeys, vpackets, vlost, vauth_fail, vrtcp;
+    uint64_t vframes_sent;
+    double vsend_late_max_ms;
 };
 
 /* Set by SIGINT/SIGTERM: a run cuts its traffic short, then leaves and closes as usual. */
@@ -127,3 +140,7 @@ extern volatile sig_atomic_t lg_stop;
 /* 0 with *r filled, or -errno when the run could not be set up (the backend refused, out of
  * sockets). Leaves and closes everything it made in every case. */
 int lg_run(const struct lg_run_cfg *cfg, struct lg_run_result *r);
+/* Sets r->pass and r->why from r's figures: the capacity criterion. */
+void lg_verdict(const struct lg_run_cfg *cfg, struct lg_run_result *r);
+
+#endif

@@ -1,4 +1,4 @@
-/* Histograms and CPU meters for the load generator. */
+/* Histograms, CPU meters and the capacity verdict for the load generator. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,4 +77,43 @@ double lg_self_cpu_s(void)
         return 0;
     return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
            ru.ru_stime.tv_usec / 1e6;
+}
+
+void lg_verdict(const struct lg_run_cfg *c, struct lg_run_result *res)
+{
+    res->pass = 1;
+    char *why = res->why;
+    size_t cap = sizeof(res->why);
+    why[0] = '\0';
+#define FAIL(...)                                                                                  \
+    do {                                                                                           \
+        size_t used = strlen(why);                                                                 \
+        snprintf(why + used, cap - used, __VA_ARGS__);                                             \
+        res->pass = 0;                                                                             \
+    } while (0)
+    if (c->idle)
+        return;
+    if (res->below_49)
+        FAIL("%u under 49 pkt/s; ", res->below_49);
+    if (res->ia_p99 >= 30)
+        FAIL("p99 gap %.1f ms; ", res->ia_p99);
+    if (res->overruns > 0)
+        FAIL("%.0f tick overruns; ", res->overruns);
+    /* Video: what a viewer needs to see motion (25 of the canvas's 30 frames a second, no
+     * freeze a viewer notices), every receiver, counting only frames that arrived whole. */
+    if (res->video && res->vbelow_25)
+        FAIL("%u under 25 frames/s; ", res->vbelow_25);
+    if (res->video && res->vgap_p99 >= 100)
+        FAIL("p99 frame gap %.0f ms; ", res->vgap_p99);
+    if (res->server_cpu_pct > 95)
+        FAIL("server CPU %.0f %%; ", res->server_cpu_pct);
+    if (res->gen_limited && res->gen_cpu_pct > 90)
+        FAIL("generator CPU %.0f %%; ", res->gen_cpu_pct);
+    else if (res->gen_limited)
+        FAIL("%.1f %% of sends 10 ms late (max %.0f ms)%s; ", res->send_late_pct,
+             res->send_late_max_ms,
+             res->overruns > 0 && res->server_cpu_pct >= 0 && res->server_cpu_pct < 90
+                 ? " and server overruns under 90 % CPU: a stall of the machine?"
+                 : "");
+#undef FAIL
 }

@@ -1,5 +1,6 @@
-/* One load-generator run: sockets, joins, paced SRTP senders, the receiver, the meters, the
- * leaves. Traffic goes only to 127.0.0.1; every loop is bounded by a count or a deadline. */
+/* One load-generator run: paced SRTP senders (audio here, video in video_send.c), the
+ * receiver, the meters (join.c makes and ends the participants). Traffic goes only to
+ * 127.0.0.1; every loop is bounded by a count or a deadline. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -15,55 +16,17 @@
 #include <sys/socket.h>
 
 #include "acodec.h"
-#include "backend.h"
-#include "loadgen.h"
 #include "rtp.h"
 #include "rtpsec.h"
+#include "traffic_int.h"
 
 #define SLOTS      4  /* a tick's sends are spread over 4 slots 5 ms apart, as clients are */
 #define BATCH      64 /* sendmmsg batch */
 #define RX_BATCH   8  /* recvmmsg batch per ready socket */
 #define PKT_CAP    1500
 #define MAX_EVENTS 256
-#define DRAIN_NS   300000000LL /* receive this long after the senders stop */
-
-struct part {
-    struct lg_participant lp;
-    unsigned meeting, index;
-    int stream, pos, marker;
-    uint32_t ssrc, ts;
-    uint16_t seq;
-    struct rtpsec *tx, *rx;
-    struct adec *dec;
-    struct lg_detector det;
-    /* receiver thread only */
-    uint64_t rx_win, rx_total, lost, reordered, dup, auth_fail, rtcp;
-    int have_seq;
-    uint16_t last_seq;
-    int64_t last_arrival;
-};
-
-struct run {
-    const struct lg_run_cfg *cfg;
-    struct part *p;
-    unsigned n;
-    _Atomic int64_t *marker_ns; /* per meeting: realtime send of the last marker packet */
-    atomic_uint_fast64_t markers_sent;
-    atomic_int stop_send, stop_recv;
-    int64_t t0_mono;        /* the first tick */
-    int64_t win_lo, win_hi; /* measured window, CLOCK_REALTIME ns (kernel timestamps) */
-    struct lg_hist ia, lat; /* receiver thread only */
-    _Atomic int64_t late_max_ns;
-    atomic_uint_fast64_t slots, slots_late; /* send slots, and those 10 ms late or more */
-    int epfd;
-};
-
-static int64_t now_ns(clockid_t c)
-{
-    struct timespec ts;
-    clock_gettime(c, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
+#define DRAIN_NS   300000000LL  /* receive this long after the senders stop */
+#define VSPREAD_NS 1000000000LL /* video senders' starts spread over this much of the warm-up */
 
 volatile sig_atomic_t lg_stop;
 
@@ -96,7 +59,7 @@ static void flush(struct sender *s, struct batch *b)
 {
     if (!b->n)
         return;
-    int64_t t = now_ns(CLOCK_REALTIME);
+    int64_t t = lg_now_ns(CLOCK_REALTIME);
     unsigned done = 0;
     if (s->r->cfg->own_socket) {
         /* Janus sends the mix only to a participant whose RTP comes from the very socket
@@ -169,7 +132,7 @@ static void *sender_main(void *arg)
         for (unsigned slot = 0; slot < SLOTS; slot++) {
             int64_t deadline = r->t0_mono + k * LG_TICK_NS + (int64_t)slot * slot_ns;
             sleep_until(deadline);
-            int64_t late = now_ns(CLOCK_MONOTONIC) - deadline;
+            int64_t late = lg_now_ns(CLOCK_MONOTONIC) - deadline;
             if (late > atomic_load_explicit(&r->late_max_ns, memory_order_relaxed))
                 atomic_store_explicit(&r->late_max_ns, late, memory_order_relaxed);
             atomic_fetch_add_explicit(&r->slots, 1, memory_order_relaxed);
@@ -248,11 +211,13 @@ static void *receiver_main(void *arg)
         char b[CMSG_SPACE(sizeof(struct timespec))];
         struct cmsghdr align;
     } ctl[RX_BATCH];
+    const struct lg_window win = {r->win_lo, r->win_hi};
     /* Bounded: the control thread sets stop_recv; the count is an hour-long backstop. */
     for (long loops = 0; loops < 360000 && !atomic_load(&r->stop_recv); loops++) {
         int k = epoll_wait(r->epfd, ev, MAX_EVENTS, 10);
         for (int e = 0; e < k; e++) {
-            struct part *p = &r->p[ev[e].data.u32];
+            int video = (ev[e].data.u32 & LG_VIDEO_EV) != 0;
+            struct part *p = &r->p[ev[e].data.u32 & ~LG_VIDEO_EV];
             for (int i = 0; i < RX_BATCH; i++) {
                 iov[i] = (struct iovec){buf[i], PKT_CAP - RTPSEC_MAX_TRAILER};
                 msg[i].msg_hdr = (struct msghdr){.msg_iov = &iov[i],
@@ -260,8 +225,8 @@ static void *receiver_main(void *arg)
                                                  .msg_control = ctl[i].b,
                                                  .msg_controllen = sizeof(ctl[i].b)};
             }
-            int got = recvmmsg(p->lp.fd, msg, RX_BATCH, MSG_DONTWAIT, NULL);
-            int64_t fallback = now_ns(CLOCK_REALTIME);
+            int got = recvmmsg(video ? p->lp.vfd : p->lp.fd, msg, RX_BATCH, MSG_DONTWAIT, NULL);
+            int64_t fallback = lg_now_ns(CLOCK_REALTIME);
             for (int i = 0; i < got; i++) {
                 int64_t at = fallback;
                 for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg[i].msg_hdr); c;
@@ -272,134 +237,14 @@ static void *receiver_main(void *arg)
                         at = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
                     }
                 }
-                on_packet(r, p, buf[i], msg[i].msg_len, at);
+                if (video)
+                    lg_vin_packet(&p->vin, p->vrx, buf[i], msg[i].msg_len, at, &win, &r->vgaps);
+                else
+                    on_packet(r, p, buf[i], msg[i].msg_len, at);
             }
         }
     }
     return NULL;
-}
-
-/* ---- Set-up and tear-down ---- */
-
-static int open_socket(struct part *p)
-{
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -errno;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t al = sizeof(a);
-    int one = 1;
-    if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) ||
-        bind(fd, (struct sockaddr *)&a, sizeof(a)) || getsockname(fd, (struct sockaddr *)&a, &al)) {
-        int err = -errno;
-        close(fd);
-        return err;
-    }
-    p->lp.fd = fd;
-    p->lp.local_port = ntohs(a.sin_port);
-    return 0;
-}
-
-static uint32_t rnd(uint32_t *seed)
-{
-    *seed = *seed * 1664525u + 1013904223u;
-    return *seed;
-}
-
-/* Who sends what: participant 0 of a meeting is the marker's talker, 1..K-1 the other
- * talkers (voices 1.., staggered), the rest the listeners' room noise. */
-static void assign(struct run *r, struct part *p, unsigned m, unsigned i, uint32_t *seed)
-{
-    const struct lg_run_cfg *c = r->cfg;
-    p->meeting = m;
-    p->index = i;
-    p->marker = i == 0 && c->talkers > 0;
-    if (i < c->talkers)
-        p->stream = i == 0 ? LG_STREAM_MARKER : (int)(i % LG_VOICES);
-    else
-        p->stream = LG_STREAM_NOISE;
-    p->pos = (int)((m * 7u + i * 97u) % LG_LOOP_FRAMES);
-    if (p->marker)
-        p->pos = (int)((m * 7u) % LG_LOOP_FRAMES);
-    p->ssrc = rnd(seed);
-    p->seq = (uint16_t)rnd(seed);
-    p->ts = rnd(seed);
-    p->lp.fd = -1;
-    p->lp.suite = c->suite;
-    p->last_arrival = INT64_MIN / 2;
-}
-
-/* The receiver that decodes: the first listener, or participant 1 when everyone talks. */
-static int decodes(const struct lg_run_cfg *c, unsigned m, unsigned i)
-{
-    if (m >= c->decoders || c->talkers == 0)
-        return 0;
-    return i == (c->talkers < c->size ? c->talkers : 1);
-}
-
-static void teardown(struct run *r, void *bctx, unsigned joined)
-{
-    const struct lg_run_cfg *c = r->cfg;
-    /* Leave in the order of joining; `joined` bounds the loop. */
-    for (unsigned i = 0; i < joined && i < r->n; i++) {
-        if (r->p[i].lp.id[0])
-            c->backend->leave(bctx, r->p[i].meeting, &r->p[i].lp);
-    }
-    if (bctx)
-        c->backend->close(bctx);
-    for (unsigned i = 0; i < r->n; i++) {
-        struct part *p = &r->p[i];
-        if (p->lp.fd >= 0)
-            close(p->lp.fd);
-        rtpsec_destroy(&p->tx);
-        rtpsec_destroy(&p->rx);
-        adec_destroy(&p->dec);
-    }
-    if (r->epfd >= 0)
-        close(r->epfd);
-    free(r->p);
-    free((void *)r->marker_ns);
-    lg_hist_free(&r->ia);
-    lg_hist_free(&r->lat);
-}
-
-static int setup(struct run *r, void **bctx, unsigned *joined)
-{
-    const struct lg_run_cfg *c = r->cfg;
-    int err = c->backend->open(bctx, c->server, c->token, c->meetings, c->size);
-    if (err)
-        return err;
-    if (c->idle)
-        return 0;
-    uint32_t seed = (uint32_t)now_ns(CLOCK_REALTIME) ^ (uint32_t)getpid();
-    for (unsigned i = 0; i < r->n; i++)
-        assign(r, &r->p[i], i / c->size, i % c->size, &seed);
-    for (unsigned i = 0; i < r->n && !err; i++) {
-        struct part *p = &r->p[i];
-        err = lg_stop ? -EINTR : open_socket(p);
-        if (!err) {
-            err = c->backend->join(*bctx, p->meeting, p->index, &p->lp);
-            *joined = i + 1;
-        }
-        if (!err && p->lp.srtp) {
-            err = rtpsec_create(&p->tx, (enum rtpsec_suite)p->lp.suite, p->lp.tx_key,
-                                RTPSEC_OUTBOUND);
-            if (!err)
-                err = rtpsec_create(&p->rx, (enum rtpsec_suite)p->lp.suite, p->lp.rx_key,
-                                    RTPSEC_INBOUND);
-        }
-        if (!err && decodes(c, p->meeting, p->index)) {
-            err = adec_create(&p->dec, &acodec_opus);
-            lg_detector_init(&p->det);
-        }
-        struct epoll_event ev = {.events = EPOLLIN, .data.u32 = i};
-        if (!err && epoll_ctl(r->epfd, EPOLL_CTL_ADD, p->lp.fd, &ev))
-            err = -errno;
-        if (err)
-            fprintf(stderr, "loadgen: participant %u of meeting %u: %s\n", p->index, p->meeting,
-                    strerror(-err));
-    }
-    return err;
 }
 
 /* ---- Measurement ---- */
@@ -414,14 +259,14 @@ static void read_meters(const struct lg_run_cfg *c, struct meters *m)
 {
     m->server_cpu = c->server_pid > 0 ? lg_proc_cpu_s(c->server_pid) : -1;
     m->self_cpu = lg_self_cpu_s();
-    m->at_s = (double)now_ns(CLOCK_MONOTONIC) / 1e9;
+    m->at_s = (double)lg_now_ns(CLOCK_MONOTONIC) / 1e9;
     /* Last: an HTTP request to a stalled server may take its whole timeout. */
     m->have_metrics =
         c->backend == &lg_backend_mcu && lg_mcu_metrics(c->server, c->token, &m->mx) == 0;
 }
 
 static void summarize(struct run *r, const struct meters *a, const struct meters *b,
-                      struct lg_run_result *res)
+                      const struct lg_vsend_stats *vs, struct lg_run_result *res)
 {
     const struct lg_run_cfg *c = r->cfg;
     double w = c->seconds;
@@ -462,43 +307,48 @@ static void summarize(struct run *r, const struct meters *a, const struct meters
     res->lat_max = r->lat.max_ms;
     res->lat_n = r->lat.count;
     res->markers_sent = atomic_load(&r->markers_sent);
-    res->send_late_max_ms = (double)atomic_load(&r->late_max_ns) / 1e6;
     /* The generator's core is its own: past 90 % of it, or with over 1 % of its send slots
      * 10 ms late, what is measured is the generator, not the server. (A rare late slot is a
      * neighbour on a shared machine: the server's jitter buffer absorbs it, and arrival times
      * are the kernel's, so it does not touch the figures.) */
-    uint64_t slots = atomic_load(&r->slots), late = atomic_load(&r->slots_late);
+    /* A video frame is a send slot too. */
+    uint64_t slots = atomic_load(&r->slots) + vs->frames;
+    uint64_t late = atomic_load(&r->slots_late) + vs->late;
+    int64_t late_max = atomic_load(&r->late_max_ns);
+    res->send_late_max_ms = (double)(vs->late_max_ns > late_max ? vs->late_max_ns : late_max) / 1e6;
+    res->vsend_late_max_ms = (double)vs->late_max_ns / 1e6;
+    res->vframes_sent = vs->frames;
     res->send_late_pct = slots ? 100.0 * (double)late / (double)slots : 0;
     res->gen_limited = res->gen_cpu_pct > 90 || res->send_late_pct > 1;
-    res->pass = 1;
-    char *why = res->why;
-    size_t cap = sizeof(res->why);
-    why[0] = '\0';
-#define FAIL(...)                                                                                  \
-    do {                                                                                           \
-        size_t used = strlen(why);                                                                 \
-        snprintf(why + used, cap - used, __VA_ARGS__);                                             \
-        res->pass = 0;                                                                             \
-    } while (0)
-    if (c->idle)
-        return;
-    if (res->below_49)
-        FAIL("%u under 49 pkt/s; ", res->below_49);
-    if (res->ia_p99 >= 30)
-        FAIL("p99 gap %.1f ms; ", res->ia_p99);
-    if (res->overruns > 0)
-        FAIL("%.0f tick overruns; ", res->overruns);
-    if (res->server_cpu_pct > 95)
-        FAIL("server CPU %.0f %%; ", res->server_cpu_pct);
-    if (res->gen_limited && res->gen_cpu_pct > 90)
-        FAIL("generator CPU %.0f %%; ", res->gen_cpu_pct);
-    else if (res->gen_limited)
-        FAIL("%.1f %% of sends 10 ms late (max %.0f ms)%s; ", res->send_late_pct,
-             res->send_late_max_ms,
-             res->overruns > 0 && res->server_cpu_pct >= 0 && res->server_cpu_pct < 90
-                 ? " and server overruns under 90 % CPU: a stall of the machine?"
-                 : "");
-#undef FAIL
+    if (c->video) {
+        unsigned nv = 0;
+        for (unsigned i = 0; i < r->n; i++) {
+            if (r->p[i].lp.video) {
+                lg_video_add(res, &r->p[i].vin, w);
+                nv++;
+            }
+        }
+        lg_video_finish(res, &r->vgaps, nv);
+    }
+    lg_verdict(c, res);
+}
+
+/* The video senders start within the first half of the warm-up (at most VSPREAD_NS), each at
+ * its clip's keyframe, so the server's decoders are all running by the window. */
+static int start_video(struct run *r, double warmup_s, struct lg_vsender **out)
+{
+    struct lg_vout **outs = calloc(r->n ? r->n : 1, sizeof(*outs));
+    if (!outs)
+        return -ENOMEM;
+    unsigned n = 0;
+    for (unsigned i = 0; i < r->n; i++) {
+        if (r->p[i].lp.video == 2)
+            outs[n++] = &r->p[i].vout;
+    }
+    int64_t spread = (int64_t)(warmup_s * 0.5e9);
+    int err = lg_vsender_start(out, outs, n, r->t0_mono, spread < VSPREAD_NS ? spread : VSPREAD_NS);
+    free(outs);
+    return err;
 }
 
 int lg_run(const struct lg_run_cfg *c, struct lg_run_result *res)
@@ -515,15 +365,18 @@ int lg_run(const struct lg_run_cfg *c, struct lg_run_result *res)
     r.epfd = epoll_create1(EPOLL_CLOEXEC);
     void *bctx = NULL;
     unsigned joined = 0;
-    int err = !r.p || !r.marker_ns || lg_hist_init(&r.ia) || lg_hist_init(&r.lat) ? -ENOMEM : 0;
+    int err = !r.p || !r.marker_ns || lg_hist_init(&r.ia) || lg_hist_init(&r.lat) ||
+                      lg_hist_init(&r.vgaps)
+                  ? -ENOMEM
+                  : 0;
     if (!err && r.epfd < 0)
         err = -errno;
     for (unsigned i = 0; i < r.n; i++)
         r.p[i].lp.fd = -1;
     if (!err)
-        err = setup(&r, &bctx, &joined);
+        err = lg_run_setup(&r, &bctx, &joined);
     if (err) {
-        teardown(&r, bctx, joined);
+        lg_run_teardown(&r, bctx, joined);
         return err;
     }
     unsigned ns = c->idle ? 0 : c->senders < 1 ? 1 : c->senders > 2 ? 2 : c->senders;
@@ -532,8 +385,8 @@ int lg_run(const struct lg_run_cfg *c, struct lg_run_result *res)
     pthread_t rth;
     int have_rth = 0;
     /* Start a little ahead so every thread is waiting for the first deadline. */
-    r.t0_mono = now_ns(CLOCK_MONOTONIC) + 50000000LL;
-    int64_t t0_real = now_ns(CLOCK_REALTIME) + 50000000LL;
+    r.t0_mono = lg_now_ns(CLOCK_MONOTONIC) + 50000000LL;
+    int64_t t0_real = lg_now_ns(CLOCK_REALTIME) + 50000000LL;
     r.win_lo = t0_real + (int64_t)(c->warmup * 1e9);
     r.win_hi = r.win_lo + (int64_t)(c->seconds * 1e9);
     if (!c->idle) {
@@ -554,6 +407,11 @@ int lg_run(const struct lg_run_cfg *c, struct lg_run_result *res)
         if (!have_rth || started < ns)
             err = -EAGAIN;
     }
+    struct lg_vsender *vsnd = NULL;
+    if (!err && c->video) {
+        err = start_video(&r, c->warmup, &vsnd);
+        res->vsenders = r.n ? c->meetings * c->video_senders : 0;
+    }
     struct meters a, b;
     int64_t lo_mono = r.t0_mono + (int64_t)(c->warmup * 1e9);
     sleep_until(lo_mono);
@@ -565,11 +423,13 @@ int lg_run(const struct lg_run_cfg *c, struct lg_run_result *res)
         pthread_join(snd[t].th, NULL);
         close(snd[t].fd);
     }
-    sleep_until(now_ns(CLOCK_MONOTONIC) + DRAIN_NS);
+    struct lg_vsend_stats vs = {0};
+    lg_vsender_stop(&vsnd, &vs);
+    sleep_until(lg_now_ns(CLOCK_MONOTONIC) + DRAIN_NS);
     atomic_store(&r.stop_recv, 1);
     if (have_rth)
         pthread_join(rth, NULL);
-    summarize(&r, &a, &b, res);
-    teardown(&r, bctx, joined);
+    summarize(&r, &a, &b, &vs, res);
+    lg_run_teardown(&r, bctx, joined);
     return err;
 }
