@@ -16,6 +16,14 @@
 #include "rtpsec.h"
 
 unsigned lg_audio_level_id;
+int lg_plain_rtp;
+
+const char *lg_suite_name(int suite)
+{
+    if (suite == LG_SUITE_PLAIN)
+        return "off (plain RTP)";
+    return rtpsec_suite_name((enum rtpsec_suite)suite);
+}
 
 struct mcu_ctx {
     char url[256];
@@ -98,8 +106,8 @@ static int mcu_open(void **ctx, const char *base_url, const char *token, unsigne
         char body[400];
         snprintf(body, sizeof(body),
                  "{\"title\": \"loadgen %u\", \"start\": \"now\", \"duration\": 120, "
-                 "\"max\": %u%s}",
-                 i, size < 2 ? 2 : size, vbody);
+                 "\"max\": %u%s%s}",
+                 i, size < 2 ? 2 : size, vbody, lg_plain_rtp ? ", \"plain_rtp\": true" : "");
         json_t *j = NULL;
         err = call(c, "POST", "/api/v1/meetings", body, 201, &j);
         const char *id = j ? json_string_value(json_object_get(j, "id")) : NULL;
@@ -184,7 +192,8 @@ static int mcu_join(void *ctx, unsigned meeting, unsigned index, struct lg_parti
     snprintf(body, sizeof(body),
              "{\"name\": \"lg-%u-%u\", \"recv\": \"127.0.0.1:%u\", \"rtcp_mux\": true, "
              "\"srtp_suite\": \"%s\"%s%s}",
-             meeting, index, p->local_port, rtpsec_suite_name(suite), level, video);
+             meeting, index, p->local_port, lg_plain_rtp ? "none" : rtpsec_suite_name(suite), level,
+             video);
     json_t *j = NULL;
     int err = call(c, "POST", path, body, 201, &j);
     if (err)
@@ -197,8 +206,19 @@ static int mcu_join(void *ctx, unsigned meeting, unsigned index, struct lg_parti
     json_int_t port = json_integer_value(json_object_get(a, "port"));
     json_int_t pt = json_integer_value(json_object_get(a, "payload_type"));
     err = -EBADMSG;
-    if (host && pid && key && sname && port > 0 && port < 65536 && pt > 0 && pt < 128 &&
-        !rtpsec_suite_parse(sname, &suite)) {
+    if (lg_plain_rtp && host && pid && sname && !strcmp(sname, "none") && port > 0 &&
+        port < 65536 && pt > 0 && pt < 128 && !p->video) {
+        memset(&p->server, 0, sizeof(p->server));
+        p->server.sin_family = AF_INET;
+        p->server.sin_port = htons((uint16_t)port);
+        if (loopback(host, &p->server)) {
+            p->pt = (uint8_t)pt;
+            p->srtp = 0;
+            snprintf(p->id, sizeof(p->id), "%s", pid);
+            err = 0;
+        }
+    } else if (host && pid && key && sname && port > 0 && port < 65536 && pt > 0 && pt < 128 &&
+               !rtpsec_suite_parse(sname, &suite)) {
         size_t kl = rtpsec_key_len(suite);
         memset(&p->server, 0, sizeof(p->server));
         p->server.sin_family = AF_INET;

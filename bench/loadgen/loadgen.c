@@ -52,7 +52,8 @@ static void usage(FILE *f)
             "  --seconds S           measured window (default 10)\n"
             "  --warmup S            traffic before the window (default 3)\n"
             "  --server-pid PID      measure the server's CPU from /proc/PID/stat\n"
-            "  --suite aes80|aes32|gcm  SRTP suite (default aes80: AES_CM_128_HMAC_SHA1_80)\n"
+            "  --suite aes80|aes32|gcm|none  SRTP suite (default aes80: AES_CM_128_HMAC_SHA1_80);\n"
+            "                        none: plain RTP, in meetings made with \"plain_rtp\": true\n"
             "  --senders 1|2         sender threads (default 1)\n"
             "  --decoders D          meetings whose latency marker is decoded (default 64)\n"
             "  --scenario big|small|video\n"
@@ -184,8 +185,10 @@ static void parse_args(int argc, char **argv, struct opts *o)
                 c->suite = RTPSEC_AES_CM_128_HMAC_SHA1_32;
             else if (v && !strcmp(v, "gcm"))
                 c->suite = RTPSEC_AEAD_AES_128_GCM;
+            else if (v && !strcmp(v, "none"))
+                c->suite = LG_SUITE_PLAIN;
             else {
-                fprintf(stderr, "loadgen: --suite is aes80, aes32 or gcm\n");
+                fprintf(stderr, "loadgen: --suite is aes80, aes32, gcm or none\n");
                 exit(2);
             }
         } else if (!strcmp(a, "--scenario")) {
@@ -251,6 +254,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
     if (c->backend != &lg_backend_mcu)
         c->own_socket = 1;
     lg_audio_level_id = c->level_id;
+    lg_plain_rtp = c->suite == LG_SUITE_PLAIN;
 }
 
 static const char *const scenario_names[] = {"big", "small", "video"};
@@ -273,7 +277,7 @@ static void write_json(const struct opts *o, const struct lg_run_result *runs, u
     json_t *root = json_object();
     json_object_set_new(root, "backend", json_string(c->backend->name));
     json_object_set_new(root, "server", json_string(c->server));
-    json_object_set_new(root, "suite", json_string(rtpsec_suite_name((enum rtpsec_suite)c->suite)));
+    json_object_set_new(root, "suite", json_string(lg_suite_name(c->suite)));
     json_object_set_new(root, "audio_level_id", json_integer(c->level_id));
     json_object_set_new(root, "scenario", json_string(scenario_names[o->scenario]));
     json_object_set_new(root, "mode", json_string(c->idle ? "idle" : o->search ? mode : "run"));
@@ -529,7 +533,7 @@ int main(int argc, char **argv)
     printf("loadgen: backend %s at %s, %s %s, %s, %g s warm-up + %g s measured%s\n",
            o.run.backend->name, o.run.server,
            o.run.backend == &lg_backend_mcu ? "SRTP" : "SRTP if the backend uses it:",
-           rtpsec_suite_name((enum rtpsec_suite)o.run.suite),
+           lg_suite_name(o.run.suite),
            o.run.level_id ? "RFC 6464 levels sent" : "no audio levels sent", o.run.warmup,
            o.run.seconds, o.run.server_pid ? "" : " (no --server-pid: server CPU not measured)");
     if (make_media(&o, streams, clips))

@@ -72,6 +72,11 @@ int lg_mcu_metrics(const char *base_url, const char *token, struct lg_mcu_metric
 /* RFC 6464 client-to-mixer audio level: the header extension id the mcu backend asks the
  * server to read (0: not sent). backend.h has no field for it yet, so it is a setting here. */
 extern unsigned lg_audio_level_id;
+/* --suite none: meetings that allow plain RTP, participants that use it (mcu backend). */
+#define LG_SUITE_PLAIN (-1)
+extern int lg_plain_rtp;
+/* The suite's name for output: rtpsec's, or "none (plain RTP)". */
+const char *lg_suite_name(int suite);
 /* The token: explicit, else MCU_TOKEN, else DATA/admin.token. Writes "" when none. */
 void lg_mcu_token(const char *explicit_token, const char *data_dir, char *out, size_t cap);
 
