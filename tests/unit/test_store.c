@@ -87,12 +87,19 @@ static void test_save_load(void **state)
     assert_null(s);
 }
 
+/* A unique path where no file exists yet (store_open creates it). */
+static void fresh_path(char *tmpl)
+{
+    int fd = mkstemp(tmpl);
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(tmpl);
+}
+
 static void test_persists_and_refuses_future(void **state)
 {
     char path[] = "/tmp/mcu-store-XXXXXX";
-    int fd = mkstemp(path);
-    close(fd);
-    unlink(path);
+    fresh_path(path);
     struct store *s;
     assert_int_equal(store_open(&s, path), 0);
     struct meeting a = sample("m-cccccccc", "Kept");
@@ -151,9 +158,7 @@ static void test_full_disk(void **state)
 static void test_migration_adds_plain_rtp(void **state)
 {
     char path[] = "/tmp/mcu-store-XXXXXX";
-    int fd = mkstemp(path);
-    close(fd);
-    unlink(path);
+    fresh_path(path);
     struct store *s;
     assert_int_equal(store_open(&s, path), 0);
     struct meeting a = sample("m-oldoldol", "Old");
