@@ -54,10 +54,18 @@ static int set_listen(struct mcu_config *c, const char *v, char *err, size_t cap
 
 static int set_ports(struct mcu_config *c, const char *v, char *err, size_t cap)
 {
-    unsigned lo, hi;
-    int used = 0;
-    if (sscanf(v, "%u-%u%n", &lo, &hi, &used) != 2 || v[used] || lo < 1024 || hi > 65535 ||
-        hi < lo + 3) {
+    /* Each side through parse_uint: sscanf's %u wrapped an overlong number around, so
+     * "400...0094-999" passed as 65535-999 (found by tests/fuzz/fuzz_config.c). */
+    char lo_txt[8];
+    const char *dash = strchr(v, '-');
+    size_t ll = dash ? (size_t)(dash - v) : sizeof(lo_txt);
+    unsigned long lo = 0, hi = 0;
+    if (ll < sizeof(lo_txt)) {
+        memcpy(lo_txt, v, ll);
+        lo_txt[ll] = '\0';
+    }
+    if (ll >= sizeof(lo_txt) || parse_uint(lo_txt, 1024, 65535, &lo) ||
+        parse_uint(dash + 1, 1024, 65535, &hi) || hi < lo + 3) {
         snprintf(err, cap,
                  "ports must be LO-HI within 1024-65535 with room for two pairs, "
                  "like 40000-49999, not \"%s\"",
@@ -143,10 +151,19 @@ int config_load(struct mcu_config *c, const char *path, char *err, size_t cap)
         snprintf(err, cap, "%s: %s", path, strerror(-e));
         return e;
     }
-    char line[512], why[256];
+    /* getline, not a fixed buffer: fgets would hand back a long line in pieces and its tail
+     * would be read as a line of its own, so a long comment could set a key. */
+    char *line = NULL, why[256];
+    size_t line_cap = 0;
+    ssize_t got;
     int lineno = 0, rc = 0;
-    while (!rc && fgets(line, sizeof(line), f)) {
+    while (!rc && (got = getline(&line, &line_cap, f)) >= 0) {
         lineno++;
+        if (strlen(line) != (size_t)got) { /* the string functions below would stop there */
+            snprintf(err, cap, "%s:%d: contains a NUL byte: not a text file?", path, lineno);
+            rc = -EINVAL;
+            break;
+        }
         char *hash = strchr(line, '#');
         if (hash)
             *hash = '\0';
@@ -164,6 +181,11 @@ int config_load(struct mcu_config *c, const char *path, char *err, size_t cap)
         if (rc)
             snprintf(err, cap, "%s:%d: %s", path, lineno, why);
     }
+    if (!rc && ferror(f)) { /* getline's -1 is also how a read error or ENOMEM ends it */
+        snprintf(err, cap, "%s:%d: %s", path, lineno + 1, strerror(errno));
+        rc = -EIO;
+    }
+    free(line);
     fclose(f);
     return rc;
 }

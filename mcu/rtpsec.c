@@ -144,7 +144,11 @@ int rtpsec_create(struct rtpsec **out, enum rtpsec_suite suite, const uint8_t *k
     pol.key = keybuf;
     pol.window_size = 1024;
     pol.allow_repeat_tx = 0;
-    int err = map_err(srtp_create(&s->ctx, &pol));
+    srtp_err_status_t st = srtp_create(&s->ctx, &pol);
+    /* libsrtp reports a failed allocation inside key derivation (its KDF cipher, which is our
+     * OpenSSL AES-ICM kernel) as init_fail; with a registered suite and a key of the suite's
+     * length, nothing else makes it fail (found by tests/unit/test_oom.c). */
+    int err = st == srtp_err_status_init_fail ? -ENOMEM : map_err(st);
     memset(keybuf, 0, sizeof(keybuf));
     if (err) {
         mcu_free(s);
@@ -187,17 +191,25 @@ int rtpsec_protect_rtcp(struct rtpsec *s, uint8_t *buf, size_t *len)
     return run(srtp_protect_rtcp, s, buf, len);
 }
 
+/* libsrtp answers bad_param (-EINVAL) for a header it cannot parse (a version other than 2, a
+ * CSRC list or extension past the end): for a received packet that is a malformed packet, not a
+ * caller's mistake, and the contract says -EBADMSG (found by tests/fuzz/fuzz_rtpsec.c). */
+static int received_err(int err)
+{
+    return err == -EINVAL ? -EBADMSG : err;
+}
+
 int rtpsec_unprotect(struct rtpsec *s, uint8_t *buf, size_t *len)
 {
     /* libsrtp reads the header before it authenticates: refuse what cannot be RTP first. */
     if (*len < 12 + 4)
         return -EBADMSG;
-    return run(srtp_unprotect, s, buf, len);
+    return received_err(run(srtp_unprotect, s, buf, len));
 }
 
 int rtpsec_unprotect_rtcp(struct rtpsec *s, uint8_t *buf, size_t *len)
 {
     if (*len < 8 + 4 + 4)
         return -EBADMSG;
-    return run(srtp_unprotect_rtcp, s, buf, len);
+    return received_err(run(srtp_unprotect_rtcp, s, buf, len));
 }

@@ -1,5 +1,6 @@
 /* Times as users write them: "now", relative ("+90s", "+15m", "+2h", "+1d"), or ISO-8601
- * ("2026-11-24T10:00", seconds optional, "Z" or "+01:00" offsets; no offset = UTC). Pure. */
+ * ("2026-11-24T10:00", seconds optional, "Z" or "+01:00" offsets; no offset = UTC). Fields are
+ * digits only, without signs or spaces; seconds 00-59. Pure. */
 #ifndef MCU_TIMEFMT_H
 #define MCU_TIMEFMT_H
 
