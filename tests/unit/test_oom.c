@@ -2,6 +2,8 @@
  * for each, allocation n = 0, 1, 2, ... fails in turn (mcu_alloc_fail_after) until the create
  * succeeds. Every failure must come back as -ENOMEM with the object still NULL, and must free
  * what it had made: run under AddressSanitizer, LeakSanitizer reports anything left behind.
+ * The control plane's create paths, a meeting and a participant's join (audio, and video in a
+ * composite meeting), go through the same loop against a running worker.
  *
  * Covered elsewhere already: jbuf, pay_vp8/pay_h264 depacketizers, vscaler, the Opus aenc/adec
  * (their own tests). Only allocations through mcu_malloc can be made to fail: libopus, libvpx,
@@ -85,6 +87,15 @@ static long oom_loop(const char *name, make_fn make, drop_fn drop, const void *a
         *o = obj;                                                                                  \
     }
 
+/* libsrtp refuses a second srtp_init(), and the sessions and the join need it too. */
+static void rtpsec_once(void)
+{
+    static int done;
+    if (!done)
+        assert_int_equal(rtpsec_global_init(), 0);
+    done = 1;
+}
+
 /* ---- mixer/ ---- */
 
 OOM_ADAPTER(amix, struct amix, amix_destroy, amix_create(&obj, arg))
@@ -165,7 +176,7 @@ static void test_media(void **state)
                                    .layout = LAYOUT_GRID,
                                    .cpu_flags = cpu_flags()};
     oom_loop("vmix_create", vmix_make, vmix_drop, &mp);
-    assert_int_equal(rtpsec_global_init(), 0);
+    rtpsec_once();
     for (int s = 0; s < RTPSEC_SUITE_COUNT; s++) {
         const enum rtpsec_suite suite = (enum rtpsec_suite)s;
         oom_loop(rtpsec_suite_name(suite), rtpsec_make, rtpsec_drop, &suite);
@@ -282,12 +293,100 @@ static void test_control(void **state)
     event_base_free(base);
 }
 
+/* ---- mcu/: a meeting and a participant's join, the control plane's create paths ----
+ * The join builds the participant's sessions, streams and the op it posts to the worker; a
+ * failure at any allocation must release the ports and sockets and leave no participant. The
+ * worker thread runs meanwhile; it allocates nothing while its conference is idle, so the
+ * count stays this thread's, and each round waits for it to apply what was posted. */
+
+static void wake(void *arg)
+{
+    *(volatile int *)arg = 1;
+}
+
+static void sync_worker(struct meeting *m)
+{
+    volatile int done = 0;
+    assert_int_equal(loop_post(worker_loop(m->worker), wake, (void *)&done), 0);
+    while (!done)
+        usleep(1000);
+}
+
+static void join_loop(struct confmgr *cm, struct meeting *m, const char *name,
+                      const struct join_spec *spec)
+{
+    for (long n = 0; n < OOM_MAX_STEPS; n++) {
+        struct participant *p = NULL;
+        mcu_alloc_fail_after(n);
+        int err = confmgr_join(cm, m, spec, &p);
+        mcu_alloc_fail_after(-1);
+        sync_worker(m);
+        if (!err) {
+            assert_non_null(p);
+            assert_int_equal(m->nparticipants, 1);
+            assert_int_equal(confmgr_leave(cm, m, p), 0);
+            sync_worker(m);
+            print_message("%-26s %3ld allocations, each failing in turn unwound\n", name, n);
+            return;
+        }
+        if (err != -ENOMEM || p || m->nparticipants)
+            fail_msg("%s: allocation %ld failing gave %d (%s), %u participants", name, n, err,
+                     strerror(-err), m->nparticipants);
+    }
+    fail_msg("%s: still failing after %d allocations", name, OOM_MAX_STEPS);
+}
+
+static void test_join(void **state)
+{
+    rtpsec_once();
+    const struct confmgr_params cp = {
+        .media_ip = "127.0.0.1", .port_lo = 47200, .port_hi = 47299, .workers = 1};
+    struct confmgr *cm = NULL;
+    assert_int_equal(confmgr_create(&cm, &cp), 0);
+    assert_int_equal(confmgr_start(cm), 0);
+    int64_t now = confmgr_now(cm);
+    struct meeting_spec ms = {.title = "oom",
+                              .start_unix = now - 60,
+                              .end_unix = now + 3600,
+                              .max = 10,
+                              .mode = MEETING_MIX,
+                              .video = "composite",
+                              .video_w = 320,
+                              .video_h = 240};
+    struct meeting *m = NULL;
+    long n;
+    for (n = 0; n < OOM_MAX_STEPS; n++) { /* the record; opening it posts to the worker */
+        mcu_alloc_fail_after(n);
+        int err = confmgr_meeting_create(cm, &ms, &m);
+        mcu_alloc_fail_after(-1);
+        if (!err)
+            break;
+        assert_int_equal(err, -ENOMEM);
+        assert_null(confmgr_meetings(cm));
+    }
+    assert_non_null(m);
+    print_message("%-26s %3ld allocations, each failing in turn unwound\n",
+                  "confmgr_meeting_create", n);
+    assert_int_equal(confmgr_meeting_refresh(cm, m), 0);
+    sync_worker(m);
+    const struct join_spec audio = {
+        .name = "ada", .suite = RTPSEC_AES_CM_128_HMAC_SHA1_80, .preprocess = 1};
+    join_loop(cm, m, "confmgr_join(audio)", &audio);
+    const struct join_spec video = {.name = "bob",
+                                    .suite = RTPSEC_AEAD_AES_128_GCM,
+                                    .preprocess = -1,
+                                    .video = 1,
+                                    .vcodec = VCODEC_VP8};
+    join_loop(cm, m, "confmgr_join(video)", &video);
+    confmgr_destroy(&cm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mixer),   cmocka_unit_test(test_codec),
         cmocka_unit_test(test_media),   cmocka_unit_test(test_sessions),
-        cmocka_unit_test(test_control),
+        cmocka_unit_test(test_control), cmocka_unit_test(test_join),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
