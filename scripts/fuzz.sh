@@ -5,8 +5,9 @@
 # Builds with clang into build-fuzz/ (the libraries too are instrumented for coverage, and
 # everything runs under AddressSanitizer + UBSan), seeds each target with its corpus
 # tests/fuzz/corpus/NAME/ (read only) and writes what it finds into build-fuzz/fuzz-work/NAME/:
-# corpus/ for new inputs, crash-*, leak-*, timeout-* and oom-* for failures. Prints a table
-# (target, execs, new corpus entries, crashes) and exits 1 if any target failed. Replay a saved
+# corpus/ for new inputs, crash-*, leak-*, timeout-* and oom-* for failures (an earlier run's
+# move to previous/). Prints a table (target, execs, new corpus entries, crashes) and exits 1
+# if any target failed. Replay a saved
 # input with `build-fuzz/bin/fuzz_NAME FILE`; fold new inputs into the seeds with
 # `build-fuzz/bin/fuzz_NAME -merge=1 tests/fuzz/corpus/NAME build-fuzz/fuzz-work/NAME/corpus`.
 set -euo pipefail
@@ -67,8 +68,10 @@ failed=0
 rows=()
 for t in "${targets[@]}"; do
   dir=$work/$t
-  mkdir -p "$dir/corpus"
-  rm -f "$dir"/crash-* "$dir"/leak-* "$dir"/timeout-* "$dir"/oom-*
+  mkdir -p "$dir/corpus" "$dir/previous"
+  # Failures of an earlier run are kept, out of the way of this run's count.
+  find "$dir" -maxdepth 1 \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' \
+    -o -name 'oom-*' \) -exec mv -t "$dir/previous" {} +
   log=$dir/fuzz.log
   echo "fuzz: $t for ${seconds}s (log: $log)"
   set +e
