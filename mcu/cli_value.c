@@ -79,7 +79,7 @@ static bool iso_ok(const char *v)
     if (!date_ok(v) || !shaped(v + 10, "Tdd:dd") || atoi(v + 11) > 23 || atoi(v + 14) > 59)
         return false;
     const char *rest = v + 16;
-    if (shaped(rest, ":dd") && atoi(rest + 1) <= 60)
+    if (shaped(rest, ":dd") && atoi(rest + 1) <= 59) /* as the server: no leap second 60 */
         rest += 3;
     if (*rest == '\0' || strcmp(rest, "Z") == 0)
         return true;
