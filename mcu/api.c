@@ -548,17 +548,101 @@ static json_t *join_json(struct api *api, const struct meeting *m, const struct 
     return j;
 }
 
+/* The throttle entry of (peer, meeting), or NULL. */
+static struct api_pin_slot *pin_find(struct api *api, const char *peer, const char *meeting)
+{
+    for (size_t i = 0; i < API_PIN_SLOTS; i++) {
+        struct api_pin_slot *s = &api->pin[i];
+        if (s->peer[0] && !strcmp(s->peer, peer) && !strcmp(s->meeting, meeting))
+            return s;
+    }
+    return NULL;
+}
+
+/* When an entry stops mattering: its lock is over and so is its window. */
+static int64_t pin_expiry(const struct api_pin_slot *s)
+{
+    int64_t w = s->window_start + API_PIN_WINDOW_S;
+    return s->locked_until > w ? s->locked_until : w;
+}
+
+/* A slot for a new entry: a free one, else the one that expires first (maybe still locked: a
+ * bounded table cannot remember more than API_PIN_SLOTS addresses, see API.md). */
+static struct api_pin_slot *pin_new(struct api *api, const char *peer, const char *meeting)
+{
+    struct api_pin_slot *best = &api->pin[0];
+    for (size_t i = 0; i < API_PIN_SLOTS && best->peer[0]; i++) {
+        struct api_pin_slot *s = &api->pin[i];
+        if (!s->peer[0] || pin_expiry(s) < pin_expiry(best))
+            best = s;
+    }
+    memset(best, 0, sizeof(*best));
+    snprintf(best->peer, sizeof(best->peer), "%s", peer);
+    snprintf(best->meeting, sizeof(best->meeting), "%s", meeting);
+    return best;
+}
+
+static const char *peer_of(const struct api_req *rq)
+{
+    return rq->peer && rq->peer[0] ? rq->peer : "unknown";
+}
+
+/* 0, or 429 with Retry-After while this address is locked out of this meeting's PIN. */
+static int pin_throttle(struct api *api, struct api_req *rq, const struct meeting *m)
+{
+    if (!m->pin[0])
+        return 0;
+    struct api_pin_slot *s = pin_find(api, peer_of(rq), m->id);
+    int64_t now = confmgr_now(api->cm);
+    if (!s || s->locked_until <= now)
+        return 0;
+    api->pin_refused++;
+    rq->retry_after = (int)(s->locked_until - now);
+    return api_fail(rq, 429, -EBUSY,
+                    "too many wrong PINs for meeting %s from this address: try again in %d s",
+                    m->id, rq->retry_after);
+}
+
+/* After a join with a PIN was judged: a right PIN clears the address's record, a wrong one
+ * counts, and the API_PIN_FAILS-th within the window locks the address out. */
+static void pin_note(struct api *api, struct api_req *rq, const struct meeting *m, int right)
+{
+    const char *peer = peer_of(rq);
+    struct api_pin_slot *s = pin_find(api, peer, m->id);
+    if (right) {
+        if (s)
+            memset(s, 0, sizeof(*s));
+        return;
+    }
+    int64_t now = confmgr_now(api->cm);
+    if (!s)
+        s = pin_new(api, peer, m->id);
+    if (now - s->window_start >= API_PIN_WINDOW_S) {
+        s->window_start = now;
+        s->fails = 0;
+    }
+    if (++s->fails >= API_PIN_FAILS) {
+        s->locked_until = now + API_PIN_LOCK_S;
+        s->fails = 0;
+    }
+}
+
 static int post_participant(struct api *api, struct api_req *rq)
 {
     struct meeting *m;
     struct join_spec js;
     int err = find_meeting(api, rq, &m);
     if (!err)
+        err = pin_throttle(api, rq, m);
+    if (!err)
         err = parse_join(rq, &js);
     if (err)
         return err;
     struct participant *p;
     err = confmgr_join(api->cm, m, &js, &p);
+    /* Only a judged PIN is evidence: a full or closed meeting says nothing about guessing. */
+    if (m->pin[0] && (!err || err == -EPERM))
+        pin_note(api, rq, m, !err);
     if (err)
         return join_error(rq, m, err);
     rq->status = 201;
@@ -657,10 +741,27 @@ static int delete_participant(struct api *api, struct api_req *rq)
     return 0;
 }
 
+/* Why input was not used. "foreign" (another address than the latched one) is listed but not
+ * in mcu_rx_dropped: a plain session drops such packets, an SRTP one takes them (NAT rebinding). */
+#define DROP_REASONS 5
+#define DROP_COUNTED 4 /* the first ones, those in mcu_rx_dropped */
+static const char *const drop_reasons[DROP_REASONS] = {"malformed", "auth_fail", "replay",
+                                                       "unknown", "foreign"};
+
+static void drops_add(uint64_t *why, struct pstats *s)
+{
+    why[0] += pstat_get(&s->rx_malformed);
+    why[1] += pstat_get(&s->rx_auth_fail);
+    why[2] += pstat_get(&s->rx_replay);
+    why[3] += pstat_get(&s->rx_unknown);
+    why[4] += pstat_get(&s->rx_foreign);
+}
+
 static int get_metrics(struct api *api, struct api_req *rq)
 {
     unsigned meetings = 0, open = 0, parts = 0;
     uint64_t rx = 0, tx = 0, rtcp = 0, bad = 0, encoders = 0, decoders = 0, overruns = 0;
+    uint64_t why[DROP_REASONS] = {0}; /* in drop_reasons' order */
     int64_t lost = 0;
     double jitter_ms_max = 0;
     for (struct meeting *m = confmgr_meetings(api->cm); m; m = m->next) {
@@ -676,13 +777,16 @@ static int get_metrics(struct api *api, struct api_req *rq)
             rx += pstat_get(&p->stats.rx_packets);
             tx += pstat_get(&p->stats.tx_packets);
             rtcp += pstat_get(&p->stats.tx_rtcp);
-            bad += pstat_get(&p->stats.rx_malformed) + pstat_get(&p->stats.rx_auth_fail) +
-                   pstat_get(&p->stats.rx_replay);
+            drops_add(why, &p->stats);
+            if (p->vport)
+                drops_add(why, &p->vstats);
             lost += atomic_load_explicit(&p->stats.rx_lost, memory_order_relaxed);
             double j = (double)pstat_get(&p->stats.rx_jitter_us) / 1000.0;
             jitter_ms_max = j > jitter_ms_max ? j : jitter_ms_max;
         }
     }
+    for (size_t i = 0; i < DROP_COUNTED; i++)
+        bad += why[i];
     rq->text = evbuffer_new();
     if (!rq->text)
         return api_fail(rq, 500, -ENOMEM, "out of memory");
@@ -711,6 +815,12 @@ static int get_metrics(struct api *api, struct api_req *rq)
     for (unsigned i = 0; i < confmgr_worker_count(api->cm); i++)
         evbuffer_add_printf(rq->text, "mcu_worker_cpu_seconds{worker=\"%u\"} %.3f\n", i,
                             confmgr_worker_cpu(api->cm, i));
+    evbuffer_add_printf(rq->text, "# TYPE mcu_rx_dropped_by_reason counter\n");
+    for (size_t i = 0; i < DROP_REASONS; i++)
+        evbuffer_add_printf(rq->text, "mcu_rx_dropped_by_reason{reason=\"%s\"} %llu\n",
+                            drop_reasons[i], (unsigned long long)why[i]);
+    evbuffer_add_printf(rq->text, "# TYPE mcu_api_pin_refused counter\nmcu_api_pin_refused %llu\n",
+                        api->pin_refused);
     return 0;
 }
 

@@ -3,8 +3,11 @@
 
 #include <errno.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,6 +20,12 @@
 
 struct http {
     struct evhttp *ev;
+    struct evhttp_bound_socket *sock;
+    /* Every connection's bufferevent with a reference of ours (see conn_new). */
+    struct bufferevent *conn[HTTP_CONNECTIONS_MAX];
+    unsigned nconn, conns_max;
+    int paused;              /* the listener stopped accepting at conns_max */
+    struct event *resume_ev; /* while paused: looks for closed connections */
     char *token;
     struct api *api;
 };
@@ -101,6 +110,88 @@ static const struct api_route *route(int method, char **segs, unsigned n, struct
     return NULL;
 }
 
+/* libevent 2.1's evhttp has no connection limit, and each connection holds a descriptor that
+ * media sockets need too. At the limit the listener stops accepting: further clients wait in the
+ * kernel's listen backlog, costing the server nothing, until a connection closes.
+ *
+ * evhttp tells nobody when it frees a connection (its close callback is events.c's for event
+ * streams, and is not called for a connection that never sent a request). So the server makes
+ * each connection's bufferevent itself (conn_new) and keeps a reference to it: evhttp's
+ * bufferevent_free then leaves it alive with its callbacks cleared, which is how conn_sweep
+ * tells a closed connection, and drops the last reference. Without BEV_OPT_CLOSE_ON_FREE evhttp
+ * closes the socket itself, at once, as it does for its own bufferevents. */
+static int conn_closed(struct bufferevent *bev)
+{
+    void *arg = NULL;
+    bufferevent_getcb(bev, NULL, NULL, NULL, &arg);
+    return arg == NULL; /* evhttp always sets its connection as the argument */
+}
+
+static void conn_sweep(struct http *h)
+{
+    unsigned kept = 0;
+    for (unsigned i = 0; i < h->nconn; i++) {
+        if (conn_closed(h->conn[i]))
+            bufferevent_decref(h->conn[i]);
+        else
+            h->conn[kept++] = h->conn[i];
+    }
+    h->nconn = kept;
+}
+
+static void set_paused(struct http *h, int pause)
+{
+    if (pause == h->paused)
+        return;
+    struct evconnlistener *l = evhttp_bound_socket_get_listener(h->sock);
+    const struct timeval every = {0, 200000};
+    if (pause) {
+        evconnlistener_disable(l);
+        event_add(h->resume_ev, &every);
+    } else {
+        evconnlistener_enable(l);
+        event_del(h->resume_ev);
+    }
+    h->paused = pause;
+}
+
+static void on_resume_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct http *h = arg;
+    conn_sweep(h);
+    set_paused(h, h->nconn >= h->conns_max);
+}
+
+/* evhttp's hook for a new connection's bufferevent, before it has a socket. NULL lets evhttp
+ * make its own, uncounted: a connection is never refused for want of memory here. */
+static struct bufferevent *conn_new(struct event_base *base, void *arg)
+{
+    struct http *h = arg;
+    conn_sweep(h); /* every entry already has evhttp's callbacks: they are set right after */
+    if (h->nconn == HTTP_CONNECTIONS_MAX)
+        return NULL; /* the listener overshot the limit: cannot happen, but stay in bounds */
+    struct bufferevent *bev = bufferevent_socket_new(base, -1, 0);
+    if (!bev)
+        return NULL;
+    bufferevent_incref(bev);
+    h->conn[h->nconn++] = bev;
+    set_paused(h, h->nconn >= h->conns_max);
+    return bev;
+}
+
+void http_set_max_connections(struct http *h, unsigned n)
+{
+    h->conns_max = n == 0 ? 1 : n > HTTP_CONNECTIONS_MAX ? HTTP_CONNECTIONS_MAX : n;
+    conn_sweep(h);
+    set_paused(h, h->nconn >= h->conns_max);
+}
+
+unsigned http_connections(struct http *h)
+{
+    conn_sweep(h);
+    return h->nconn;
+}
+
 static int authorised(struct http *h, struct evhttp_request *r)
 {
     const char *auth = evhttp_find_header(evhttp_request_get_input_headers(r), "Authorization");
@@ -126,8 +217,15 @@ static int read_body(struct evhttp_request *r, json_t **body)
     const char *data = (const char *)evbuffer_pullup(in, -1);
     *body = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!*body) {
+        /* jansson's text quotes the input near the error ("... near '1234'"): cut that off, as
+         * the body may hold a PIN, and line and column are enough to find the mistake. */
+        char why[sizeof(jerr.text)];
+        snprintf(why, sizeof(why), "%s", jerr.text);
+        char *near = strstr(why, " near ");
+        if (near)
+            *near = '\0';
         char msg[256];
-        snprintf(msg, sizeof(msg), "the body is not valid JSON: %s (line %d, column %d)", jerr.text,
+        snprintf(msg, sizeof(msg), "the body is not valid JSON: %s (line %d, column %d)", why,
                  jerr.line, jerr.column);
         send_error(r, 400, -EBADMSG, msg);
         return -1;
@@ -137,6 +235,11 @@ static int read_body(struct evhttp_request *r, json_t **body)
 
 static void reply(struct evhttp_request *r, struct api_req *rq, int err)
 {
+    if (rq->retry_after > 0) {
+        char secs[16];
+        snprintf(secs, sizeof(secs), "%d", rq->retry_after);
+        evhttp_add_header(evhttp_request_get_output_headers(r), "Retry-After", secs);
+    }
     if (err) {
         send_error(r, rq->status, err, rq->error);
     } else if (rq->text) {
@@ -156,17 +259,23 @@ static void handle(struct http *h, struct evhttp_request *r, char **segs, unsign
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r);
     rq.query = uri ? evhttp_uri_get_query(uri) : NULL;
     rq.status = 200;
+    char *peer = NULL;
+    uint16_t peer_port = 0;
+    evhttp_connection_get_peer(evhttp_request_get_connection(r), &peer, &peer_port);
+    rq.peer = peer;
     int known;
     const struct api_route *rt = route(rq.method, segs, n, &rq, &known);
-    if (!rt) {
-        send_error(r, known ? 405 : 404, known ? -EOPNOTSUPP : -ENOENT,
-                   known ? "method not allowed on this path" : "no such path; see /api/v1/");
-        return;
-    }
-    if (!rt->public && !authorised(h, r)) {
+    /* The token first, for every path but the public routes: without it a client learns
+     * nothing, not even which paths exist (404) or which methods they take (405). */
+    if ((!rt || !rt->public) && !authorised(h, r)) {
         send_error(r, 401, -EACCES,
                    "missing or wrong admin token: send 'Authorization: Bearer TOKEN' "
                    "(the token is in the server's data folder, admin.token)");
+        return;
+    }
+    if (!rt) {
+        send_error(r, known ? 405 : 404, known ? -EOPNOTSUPP : -ENOENT,
+                   known ? "method not allowed on this path" : "no such path; see /api/v1/");
         return;
     }
     json_t *body;
@@ -213,7 +322,9 @@ int http_create(struct http **out, struct event_base *base, const char *host, ui
     h->api = api;
     h->token = mcu_strdup(token);
     h->ev = evhttp_new(base);
-    if (!h->token || !h->ev) {
+    h->resume_ev = event_new(base, -1, EV_PERSIST, on_resume_timer, h);
+    h->conns_max = HTTP_CONNECTIONS_MAX;
+    if (!h->token || !h->ev || !h->resume_ev) {
         http_destroy(&h);
         return -ENOMEM;
     }
@@ -224,7 +335,9 @@ int http_create(struct http **out, struct event_base *base, const char *host, ui
     evhttp_set_allowed_methods(h->ev, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE |
                                           EVHTTP_REQ_PATCH | EVHTTP_REQ_PUT);
     evhttp_set_gencb(h->ev, on_request, h);
-    if (!evhttp_bind_socket_with_handle(h->ev, host, port)) {
+    evhttp_set_bevcb(h->ev, conn_new, h);
+    h->sock = evhttp_bind_socket_with_handle(h->ev, host, port);
+    if (!h->sock) {
         int err = errno ? -errno : -EADDRINUSE;
         http_destroy(&h);
         return err;
@@ -239,7 +352,11 @@ void http_destroy(struct http **hp)
     if (!h)
         return;
     if (h->ev)
-        evhttp_free(h->ev);
+        evhttp_free(h->ev); /* frees its connections: their bufferevents are then ours alone */
+    for (unsigned i = 0; i < h->nconn; i++)
+        bufferevent_decref(h->conn[i]);
+    if (h->resume_ev)
+        event_free(h->resume_ev);
     if (h->token) {
         memset(h->token, 0, strlen(h->token));
         mcu_free(h->token);
