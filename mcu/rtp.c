@@ -6,11 +6,11 @@
 #include <errno.h>
 #include <string.h>
 
-int rtp_parse(struct rtp_hdr *h, const uint8_t *buf, size_t len)
+static int parse(struct rtp_hdr *h, const uint8_t *buf, size_t len, int check_padding)
 {
     if (len < RTP_HDR_MIN || buf[0] >> 6 != 2)
         return -EBADMSG;
-    int padding = buf[0] & 0x20;
+    int padding = check_padding && (buf[0] & 0x20);
     h->has_ext = (buf[0] & 0x10) != 0;
     h->cc = buf[0] & 0x0f;
     h->marker = buf[1] >> 7;
@@ -52,6 +52,16 @@ int rtp_parse(struct rtp_hdr *h, const uint8_t *buf, size_t len)
     h->payload = buf + off;
     h->payload_len = end - off;
     return 0;
+}
+
+int rtp_parse(struct rtp_hdr *h, const uint8_t *buf, size_t len)
+{
+    return parse(h, buf, len, 1);
+}
+
+int rtp_parse_header(struct rtp_hdr *h, const uint8_t *buf, size_t len)
+{
+    return parse(h, buf, len, 0);
 }
 
 /* Walk one-byte (RFC 8285 4.2) or two-byte (4.3) elements. */

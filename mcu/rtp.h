@@ -35,6 +35,10 @@ struct rtp_hdr {
 /* Parse `len` bytes; 0 on success, -EBADMSG for anything malformed (bad version, truncated
  * header, CSRC or extension past the end, padding larger than the payload). */
 int rtp_parse(struct rtp_hdr *h, const uint8_t *buf, size_t len);
+/* The same up to the end of the extension block, with the padding left alone: for an SRTP
+ * packet before decryption, whose last byte is its auth tag, not the pad count (the payload
+ * then runs to the end). */
+int rtp_parse_header(struct rtp_hdr *h, const uint8_t *buf, size_t len);
 
 /* Find RFC 8285 element `id` (1-14 one-byte, 1-255 two-byte) in h's extension block.
  * 0 and (*data, *len) set when found; -ENOENT when absent; -EBADMSG when the block is malformed. */

@@ -269,8 +269,9 @@ static int unprotect_rtp(struct session *s, uint8_t *buf, size_t *len, struct rt
 static void handle_rtp(struct session *s, uint8_t *buf, size_t len, const struct udp_addr *from)
 {
     struct rtp_hdr h;
-    /* Parse before decrypting: libsrtp trusts the header lengths it reads. */
-    if (rtp_parse(&h, buf, len)) {
+    /* Parse before decrypting: libsrtp trusts the header lengths it reads. Padding is checked
+     * after: until then the last byte is the SRTP tag's. */
+    if ((s->p.plain ? rtp_parse : rtp_parse_header)(&h, buf, len)) {
         pstat_add(&s->st->rx_malformed, 1);
         return;
     }

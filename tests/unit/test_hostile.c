@@ -218,6 +218,29 @@ static char destination(struct fx *f)
     return got;
 }
 
+/* Authentic packets with RTP padding (RFC 3550 5.1; WebRTC pads for bandwidth probing): before
+ * decryption the last byte is the SRTP tag's, not the pad count, so it must not be judged
+ * then. 200 packets with 4 bytes of padding each: every one taken, its padding removed. */
+static void test_padded_srtp_taken(void **state)
+{
+    struct fx *f = fx_new(0);
+    uint8_t pkt[UDP_BUF];
+    for (uint16_t seq = 100; seq < 300; seq++) {
+        rtp_write_header(pkt, 0, 111, seq, 960u * seq, MY_SSRC);
+        pkt[0] |= 0x20;
+        for (int i = 0; i < 40; i++)
+            pkt[RTP_HDR_MIN + i] = (uint8_t)(seq + i);
+        pkt[RTP_HDR_MIN + 43] = 4; /* 3 pad bytes and the count */
+        size_t len = RTP_HDR_MIN + 44;
+        assert_int_equal(rtpsec_protect(f->out, pkt, &len), 0);
+        send_from(f, f->a, pkt, len);
+        wait_count(f, &f->st.rx_packets, (uint64_t)(seq - 99));
+    }
+    assert_int_equal(pstat_get(&f->st.rx_malformed), 0);
+    assert_int_equal(pstat_get(&f->st.rx_bytes), 200u * (RTP_HDR_MIN + 44));
+    fx_free(f);
+}
+
 /* Replays: the same authentic bytes again, from the same address or another, and a packet
  * older than the 1024-packet window that was never seen; SRTCP too. One packet taken. */
 static void test_replay_dropped(void **state)
@@ -446,6 +469,7 @@ static int global_setup(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_padded_srtp_taken),
         cmocka_unit_test(test_replay_dropped),
         cmocka_unit_test(test_forged_dropped),
         cmocka_unit_test(test_takeover_needs_key),

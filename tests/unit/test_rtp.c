@@ -57,6 +57,16 @@ static void test_malformed(void **state)
     buf[19] = 8;
     assert_int_equal(rtp_parse(&h, buf, 20), 0);
     assert_int_equal(h.payload_len, 0);
+    /* Before SRTP decryption the last byte is the tag's: the header parse leaves padding alone,
+     * but still refuses what does not fit. */
+    buf[19] = 0;
+    assert_int_equal(rtp_parse_header(&h, buf, 20), 0);
+    assert_int_equal(h.payload_len, 8);
+    assert_int_equal(h.hdr_len, 12);
+    buf[0] = 0xb0; /* padding and an extension past the end */
+    assert_int_equal(rtp_parse_header(&h, buf, 14), -EBADMSG);
+    for (size_t len = 0; len < 12; len++)
+        assert_int_equal(rtp_parse_header(&h, buf, len), -EBADMSG);
 }
 
 static void test_csrc(void **state)
