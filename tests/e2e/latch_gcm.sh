@@ -19,7 +19,9 @@ recv_key() { sed -n 's/.*inline:\([^[:space:]]*\).*/\1/p' "$WORK/$1.sdp"; }
 # The stranger uses a well-formed key of the right length, just not the participant's.
 WRONG=$(head -c 28 /dev/urandom | base64)
 
-"$TOOLS/symclient" "127.0.0.1:$(port y)" $SUITE "$(send_key y)" "$(recv_key y)" 6 0x2222 \
+# y runs 8 s: long enough to cover the stranger (2 s) and x (3 s) even when a sanitizer build
+# slows every client's start-up.
+"$TOOLS/symclient" "127.0.0.1:$(port y)" $SUITE "$(send_key y)" "$(recv_key y)" 8 0x2222 \
   >"$WORK/y.out" &
 PIDS+=($!)
 sleep 0.5
