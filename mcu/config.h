@@ -11,7 +11,8 @@ struct mcu_config {
     uint16_t listen_port;
     char media_ip[64];
     uint16_t port_lo, port_hi;
-    unsigned workers; /* 0: one per core */
+    unsigned workers;      /* 0: one per core */
+    unsigned max_meetings; /* scheduled and open meetings at once; more are refused */
     char cpu_mask[32];
     char log_level[16];
 };
