@@ -344,7 +344,7 @@ else
   check "$growth" "<" "$RSS_KIB_PER_MIN" "RSS growth after the warm-up, the smaller half (KiB/min)"
 fi
 # Once everyone has left, the heap holds what it held before the load, plus what every meeting
-# ever made keeps (its record stays in memory: 2-5 KiB a meeting measured, with SQLite's page
+# ever made keeps (its record stays in memory: 4-5 KiB a meeting measured, with SQLite's page
 # cache for its rows and history), and nothing per join.
 if [[ -n $HEAP0 && -n $HEAP1 ]]; then
   kept=$(((HEAP1 - HEAP0) / 1024)) made=$((cycle + 2 + 3 * seg))
