@@ -19,7 +19,6 @@ void config_defaults(struct mcu_config *c)
     snprintf(c->media_ip, sizeof(c->media_ip), "127.0.0.1");
     c->port_lo = 40000;
     c->port_hi = 49999;
-    c->max_meetings = 10000;
     snprintf(c->cpu_mask, sizeof(c->cpu_mask), "all");
     snprintf(c->log_level, sizeof(c->log_level), "info");
 }
@@ -115,14 +114,6 @@ int config_set(struct mcu_config *c, const char *key, const char *v, char *err, 
         c->workers = (unsigned)n;
         return 0;
     }
-    if (!strcmp(key, "max-meetings") || !strcmp(key, "max_meetings")) {
-        if (parse_uint(v, 1, 1000000, &n)) {
-            snprintf(err, cap, "max-meetings must be 1 to 1000000, not \"%s\"", v);
-            return -EINVAL;
-        }
-        c->max_meetings = (unsigned)n;
-        return 0;
-    }
     if (!strcmp(key, "cpu-mask") || !strcmp(key, "cpu_mask")) {
         snprintf(c->cpu_mask, sizeof(c->cpu_mask), "%s", v);
         return 0;
@@ -137,7 +128,7 @@ int config_set(struct mcu_config *c, const char *key, const char *v, char *err, 
     }
     snprintf(err, cap,
              "unknown setting \"%s\" (known: data, listen, media-ip, ports, workers, "
-             "max-meetings, cpu-mask, log-level)",
+             "cpu-mask, log-level)",
              key);
     return -EINVAL;
 }

@@ -11,8 +11,7 @@ struct mcu_config {
     uint16_t listen_port;
     char media_ip[64];
     uint16_t port_lo, port_hi;
-    unsigned workers;      /* 0: one per core */
-    unsigned max_meetings; /* scheduled and open meetings at once; more are refused */
+    unsigned workers; /* 0: one per core */
     char cpu_mask[32];
     char log_level[16];
 };

@@ -247,26 +247,6 @@ static int validate_spec(const struct meeting_spec *s)
     return 0;
 }
 
-unsigned confmgr_max_meetings(const struct confmgr *cm)
-{
-    return cm->p.max_meetings;
-}
-
-/* Ended and cancelled meetings are records only; scheduled and open ones are the server's work
- * (timers, and media once open), which is what the limit bounds. A walk of the list is no cost
- * beside the store write every creation makes. */
-static int at_meeting_limit(struct confmgr *cm)
-{
-    if (!cm->p.max_meetings)
-        return 0;
-    unsigned live = 0;
-    for (const struct meeting *m = cm->meetings; m; m = m->next) {
-        if (m->state == MEETING_SCHEDULED || m->state == MEETING_OPEN)
-            live++;
-    }
-    return live >= cm->p.max_meetings;
-}
-
 static void copy_str(char *dst, size_t cap, const char *src)
 {
     snprintf(dst, cap, "%s", src ? src : "");
@@ -278,11 +258,6 @@ int confmgr_meeting_create(struct confmgr *cm, const struct meeting_spec *spec,
     int err = validate_spec(spec);
     if (err)
         return err;
-    if (at_meeting_limit(cm)) {
-        log_warn("meeting \"%s\" refused: %u meetings are scheduled or open (--max-meetings)",
-                 spec->title, cm->p.max_meetings);
-        return -EADDRNOTAVAIL;
-    }
     struct meeting *m = mcu_calloc(1, sizeof(*m));
     if (!m)
         return -ENOMEM;

@@ -15,8 +15,7 @@ struct confmgr_params {
     char media_ip[64];
     uint16_t port_lo, port_hi; /* inclusive; pairs start on even ports */
     unsigned workers;
-    unsigned max_meetings; /* scheduled and open meetings at once; 0 = no limit */
-    struct store *store;   /* may be NULL (tests): nothing persists */
+    struct store *store; /* may be NULL (tests): nothing persists */
 };
 
 struct meeting_spec {
@@ -65,13 +64,10 @@ const char *confmgr_media_ip(const struct confmgr *cm);
 void confmgr_set_clock(struct confmgr *cm, int64_t (*now)(void));
 int64_t confmgr_now(const struct confmgr *cm);
 
-/* -EINVAL for a bad spec, -EIO when the store refused it (nothing created), -EADDRNOTAVAIL
- * when max_meetings meetings are already scheduled or open (out of capacity, as for ports). */
+/* -EINVAL for a bad spec, -EIO when the store refused it (nothing created). */
 int confmgr_meeting_create(struct confmgr *cm, const struct meeting_spec *spec,
                            struct meeting **out);
 struct meeting *confmgr_meeting_find(struct confmgr *cm, const char *id);
-/* The max_meetings it was created with (0: no limit), for error messages. */
-unsigned confmgr_max_meetings(const struct confmgr *cm);
 struct meeting *confmgr_meetings(struct confmgr *cm); /* list head, follow ->next */
 /* Open a meeting whose start has come, end one whose end has passed (its participants get an
  * RTCP BYE). 0 when open, -EAGAIN before the start, -ESHUTDOWN once ended or cancelled. */

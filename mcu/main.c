@@ -31,15 +31,12 @@ static const char usage[] =
     "\n"
     "Options (each overrides the config file, which overrides the defaults):\n"
     "  --config FILE      read settings from FILE: lines of \"key = value\" with the keys\n"
-    "                     data, listen, media-ip, ports, workers, max-meetings, cpu-mask,\n"
-    "                     log-level\n"
+    "                     data, listen, media-ip, ports, workers, cpu-mask, log-level\n"
     "  --data DIR         data folder: meeting store and admin token (default ./var)\n"
     "  --listen HOST:PORT HTTP API address (default 127.0.0.1:8080)\n"
     "  --media-ip IP      address media sockets bind to and joins advertise (default 127.0.0.1)\n"
     "  --ports LO-HI      UDP port range for media, two ports per participant (40000-49999)\n"
     "  --workers N        media worker threads (default: one per core)\n"
-    "  --max-meetings N   scheduled and open meetings at once (default 10000); beyond it a\n"
-    "                     new meeting is refused (503) and the others go on unaffected\n"
     "  --cpu-mask MASK    SIMD levels allowed: c, sse2, avx2, all (default all)\n"
     "  --log-level LEVEL  error, warn, info (default) or debug\n"
     "  -h, --help         this text\n"
@@ -52,8 +49,8 @@ static const char usage[] =
 
 static int parse_args(int argc, char **argv, struct mcu_config *cfg)
 {
-    static const char *const keys[] = {"data",         "listen",   "media-ip",  "ports", "workers",
-                                       "max-meetings", "cpu-mask", "log-level", NULL};
+    static const char *const keys[] = {"data",    "listen",   "media-ip",  "ports",
+                                       "workers", "cpu-mask", "log-level", NULL};
     char err[300];
     /* The config file comes first whatever its position, so flags override it. */
     for (int i = 1; i < argc; i++) {
@@ -251,7 +248,6 @@ static int start(struct server *s, const char *token)
     struct confmgr_params cp = {.port_lo = s->cfg.port_lo,
                                 .port_hi = s->cfg.port_hi,
                                 .workers = s->cfg.workers,
-                                .max_meetings = s->cfg.max_meetings,
                                 .store = s->store};
     snprintf(cp.media_ip, sizeof(cp.media_ip), "%s", s->cfg.media_ip);
     if (!err)
